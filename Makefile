@@ -18,6 +18,14 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CC        ?= cc
+V         ?= 0
+ifeq ($(V),0)
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2);
+else
+Q :=
+say :=
+endif
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -g -pthread -MMD -MP \
              -Isrc -I$(DUCKDB)/include $(WARN)
@@ -41,6 +49,7 @@ FUZZERS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FOBJ      := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS))
 BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
+.SECONDARY:
 .PHONY: all deps test unit asan fuzz fuzz-smoke bench demo clean distclean
 all: $(BUILD)/sluice
 
@@ -48,24 +57,24 @@ deps:
 	@bash scripts/deps.sh
 
 $(BUILD)/sluice: $(OBJ)
-	$(CC) -pthread -o $@ $^ $(LDLIBS)
+	$(call say,LINK,$@)$(CC) -pthread -o $@ $^ $(LDLIBS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(OPTFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(BASEFLAGS) $(OPTFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 asan: $(BUILD)/asan/sluice $(TESTS)
 
 $(BUILD)/asan/sluice: $(AOBJ)
-	$(CC) -pthread $(SANFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LINK,$@)$(CC) -pthread $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	$(call say,CC,'$< [asan]')$(CC) $(BASEFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 $(BUILD)/asan/tests/%: tests/unit/%.c $(ALIB_OBJ) tests/unit/test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(ALIB_OBJ) $(LDLIBS)
+	$(call say,TEST,$@)$(CC) $(BASEFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(ALIB_OBJ) $(LDLIBS)
 
 # libFuzzer targets: clang, every module compiled with coverage instrumentation.
 FUZZCC    := clang
@@ -73,11 +82,11 @@ FUZZFLAGS := -std=c11 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -g -O1 -pthread -Isrc -I$(
              -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZCC) $(FUZZFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	$(call say,CC,'$< [fuzz]')$(FUZZCC) $(FUZZFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FOBJ)
 	@mkdir -p $(dir $@)
-	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FOBJ) $(LDLIBS)
+	$(call say,FUZZ,$@)$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FOBJ) $(LDLIBS)
 
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZERS)
@@ -87,7 +96,7 @@ fuzz-smoke: $(FUZZERS)
 
 $(BUILD)/bench/%: bench/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(OPTFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+	$(call say,BENCH,$@)$(CC) $(BASEFLAGS) $(OPTFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
 
 bench: deps $(BUILD)/sluice $(BENCHES)
 
