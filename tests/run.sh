@@ -14,6 +14,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 logs=$(mktemp -d "${TMPDIR:-/tmp}/sluice-test-logs-XXXXXX")
+mkdir -p "$logs/unit" "$logs/e2e" "$logs/fuzz"
 passed=0 failed=0 failed_names=()
 
 run_one() { # name, timeout seconds, command...

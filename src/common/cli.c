@@ -8,6 +8,26 @@
 #include <string.h>
 #include <strings.h>
 
+/* The argument vectors built by cli_env_args() stay in use until the command returns;
+ * they are freed at exit so that leak checkers see a clean process. getopt_long permutes
+ * the vector, so the allocated strings are remembered by pointer, not by position. */
+static struct env_argv {
+    char **argv;
+    char **added;   /* the strings this module allocated, NULL-terminated */
+} env_argvs[4];
+static int nenv_argvs;
+
+static void env_args_free(void)
+{
+    for (int i = 0; i < nenv_argvs; i++) {
+        for (char **a = env_argvs[i].added; a && *a; a++)
+            free(*a);
+        free(env_argvs[i].added);
+        free(env_argvs[i].argv);
+    }
+    nenv_argvs = 0;
+}
+
 char **cli_env_args(int *argc, char **argv, const struct option *opts)
 {
     size_t nopts = 0;
@@ -36,10 +56,21 @@ char **cli_env_args(int *argc, char **argv, const struct option *opts)
         snprintf(arg, len, "--%s=%s", opts[i].name, val);
         out[n++] = arg;
     }
+    int end_added = n;
     for (int i = 1; i < *argc; i++)
         out[n++] = argv[i];
     out[n] = NULL;
     *argc = n;
+    if (nenv_argvs < (int)(sizeof env_argvs / sizeof env_argvs[0])) {
+        char **added = calloc((size_t)end_added, sizeof *added);
+        if (added) {
+            for (int k = 1; k < end_added; k++)
+                added[k - 1] = out[k];
+            if (nenv_argvs == 0)
+                atexit(env_args_free);
+            env_argvs[nenv_argvs++] = (struct env_argv){out, added};
+        }
+    }
     return out;
 }
 
