@@ -43,7 +43,9 @@ typedef struct spec_table {
     size_t       nevents;
     spec_column *cols;       /* common columns first, then the table's own */
     size_t       ncols;
-    bool         raw_event;  /* add a raw_event varchar column holding the original JSON */
+    bool         raw_event;  /* add a raw_event varchar column holding the original JSON
+                                (not in cols: consumers append it after cols; no table may
+                                declare a column named raw_event) */
     bool         infer;      /* unknown fields become new nullable columns in later files */
     int          line;
 } spec_table;
@@ -64,7 +66,8 @@ size_t spec_sql_name(const char *field, size_t len, char *out, size_t cap);
 
 /* ---- routes (read by the collector) ---- */
 
-struct spec_field;  /* a generated or constant field; defined in spec/gen.h */
+struct spec_field;  /* a generated or constant field; defined in spec/gen.h, which also
+                       has spec_route_find() and spec_route_render() */
 
 typedef struct spec_route {
     char   *method;        /* "GET", "POST", ... ; NULL = any */
@@ -91,6 +94,9 @@ typedef struct spec_app {
 /* Parses and checks the file. On a mistake returns -EINVAL with err->msg
  * "<file>:<line>: <problem>"; on I/O failure an errno code. */
 int spec_load(const char *path, spec_app **out, sl_err *err);
+/* Same, from a buffer (YAML text, need not be NUL-terminated); name is used in messages
+ * and as app->file. Used by the fuzz target and tests. */
+int spec_load_mem(const char *name, const char *buf, size_t len, spec_app **out, sl_err *err);
 void spec_free(spec_app *app);
 
 #endif
