@@ -133,4 +133,29 @@ int log_committed_offset(log_topic *t, const char *group, uint64_t *offset, sl_e
 /* Applies retention now (also done on roll). */
 int log_apply_retention(log_topic *t, sl_err *err);
 
+/* ---- Additions by the log owner (record codec, for the fuzz target and tests) ---- */
+
+#define LOG_RECORD_HEADER_BYTES 28
+/* Hard limit on a record's payload, whatever max_record_bytes says (a length field above
+ * it makes a record invalid). */
+#define LOG_RECORD_MAX_HARD (64u * 1024 * 1024)
+
+enum { LOG_DECODE_BAD = -1, LOG_DECODE_SHORT = 0, LOG_DECODE_OK = 1 };
+
+/* Decodes the record at buf[0..len). LOG_DECODE_OK: *out filled (data points into buf),
+ * *rec_bytes = whole record size. LOG_DECODE_SHORT: buf holds a prefix of a plausible
+ * record; *rec_bytes = bytes needed (0 if not even the header is there).
+ * LOG_DECODE_BAD: not a valid record, *why says why (static text). Does not check the
+ * offset sequence (the caller knows which offset it expects). Pure, thread-safe. */
+int log_record_decode(const void *buf, size_t len, log_record *out, size_t *rec_bytes,
+                      const char **why);
+
+/* Writes one framed record to out (LOG_RECORD_HEADER_BYTES + len bytes). */
+size_t log_record_encode(void *out, uint64_t offset, int64_t ts_ms, const void *data,
+                         uint32_t len);
+
+/* The topic's folder and name (valid until close). */
+const char *log_topic_dir(log_topic *t);
+const char *log_topic_name(log_topic *t);
+
 #endif
