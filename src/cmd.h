@@ -17,5 +17,6 @@ int cmd_tables(int argc, char **argv);   /* src/query/cmd_tables.c */
 int cmd_ddl(int argc, char **argv);      /* src/query/cmd_ddl.c */
 int cmd_export(int argc, char **argv);   /* src/query/cmd_export.c */
 int cmd_bench(int argc, char **argv);    /* src/loadgen/cmd_bench.c */
+int cmd_up(int argc, char **argv);       /* src/up/cmd_up.c */
 
 #endif

@@ -16,6 +16,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"up",      cmd_up,      "run collector, log, stream and dashboard in one process"},
     {"serve",   cmd_serve,   "run the HTTP collector for an app spec"},
     {"stream",  cmd_stream,  "turn the log into partitioned Parquet tables, exactly once"},
     {"sql",     cmd_sql,     "query the tables (interactive, -e or -f)"},
