@@ -22,7 +22,6 @@
 
 #include "cmd.h"
 #include "common/cli.h"
-#include "query/args.h"
 #include "warehouse/catalog.h"
 
 typedef enum { DDL_HIVE, DDL_SPARK, DDL_TRINO } ddl_dialect;
@@ -247,6 +246,5 @@ int cmd_ddl(int argc, char **argv)
     int n = argc;
     char **args = cli_env_args(&n, argv, env_opts);
     int rc = ddl_main(n, args);
-    q_args_free(args, n, argv, argc);
     return rc;
 }

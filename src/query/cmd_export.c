@@ -18,7 +18,6 @@
 #include "cmd.h"
 #include "common/buf.h"
 #include "common/cli.h"
-#include "query/args.h"
 #include "query/engine.h"
 #include "warehouse/catalog.h"
 
@@ -179,6 +178,5 @@ int cmd_export(int argc, char **argv)
     int n = argc;
     char **args = cli_env_args(&n, argv, env_opts);
     int rc = export_main(n, args);
-    q_args_free(args, n, argv, argc);
     return rc;
 }

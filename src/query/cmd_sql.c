@@ -11,7 +11,6 @@
 #include "cmd.h"
 #include "common/buf.h"
 #include "common/cli.h"
-#include "query/args.h"
 #include "query/session.h"
 #include "query/split.h"
 
@@ -172,7 +171,6 @@ int cmd_sql(int argc, char **argv)
     int n = argc;
     char **args = cli_env_args(&n, argv, env_opts);
     int rc = sql_main(n, args);
-    q_args_free(args, n, argv, argc);
     return rc;
 }
 

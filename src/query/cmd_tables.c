@@ -12,7 +12,6 @@
 #include "cmd.h"
 #include "common/buf.h"
 #include "common/cli.h"
-#include "query/args.h"
 #include "query/engine.h"
 #include "query/format.h"
 #include "warehouse/catalog.h"
@@ -160,6 +159,5 @@ int cmd_tables(int argc, char **argv)
     int n = argc;
     char **args = cli_env_args(&n, argv, env_opts);
     int rc = tables_main(n, args);
-    q_args_free(args, n, argv, argc);
     return rc;
 }
