@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# bench/stream.sh — `sluice stream --once` over N game events (default 1,000,000) against
+# DuckDB's own read_json → Parquet conversion of the same events, in the same run.
+#
+#   bash bench/stream.sh            (BUILD=build N=1000000 COMPRESSION=snappy)
+#
+# Prints events/s of both and the ratio sluice / duckdb (goal >= 1.0). sluice does more
+# work: it validates, routes every event to `events` (with raw_event) and to its own table
+# (purchases, joins, ...), i.e. writes about two rows per event, with fsync + rename.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+N=${N:-1000000}
+COMPRESSION=${COMPRESSION:-snappy}
+make -s BUILD="$BUILD" "$BUILD/sluice" "$BUILD/bench/stream_ref" >/dev/null
+W=$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench-stream-XXXXXX")
+trap 'rm -rf "$W"' EXIT
+
+# The game workload's mix (bench/scenarios/game.txt), with the collector's envelope.
+python3 - "$N" > "$W/events.ndjson" <<'PY'
+import random, sys, uuid
+n = int(sys.argv[1]); rnd = random.Random(7)
+kinds = [("default", 20, None), ("purchase_sword", 510, "large sword"),
+         ("purchase_axe", 200, "big axe"), ("purchase_shield", 500, "strong shield"),
+         ("join_guild", 500, "very fun guild"), ("declare_war", 1, "epic war"),
+         ("declare_peace", 1, "lastful peace")]
+weights = [k[1] for k in kinds]
+hosts = ["user1.comcast.com", "knight1.comcast.com", "knight3.yahoo.com", "user2.att.com"]
+guilds = ["knights_of_ni"] * 5 + ["round_table"] * 3 + ["black_knights"] * 2
+out = sys.stdout; base = 1795255200000
+for i in range(n):
+    et, _, desc = rnd.choices(kinds, weights)[0]
+    ms = base + i // 10
+    ts = "2026-11-21T%02d:%02d:%02d.%03dZ" % ((ms // 3600000) % 24, (ms // 60000) % 60, (ms // 1000) % 60, ms % 1000)
+    s = '{"event_type":"%s","event_id":"%s","received_at":"%s","Host":"%s","User-Agent":"ApacheBench/2.3","Accept":"*/*"' % (
+        et, uuid.UUID(int=rnd.getrandbits(128)), ts, rnd.choice(hosts))
+    if desc: s += ',"description":"%s"' % desc
+    if et.startswith("purchase_"): s += ',"strength":%d' % max(0, min(10, round(rnd.gauss(5, 4))))
+    if et == "join_guild": s += ',"guild_name":"%s"' % rnd.choice(guilds)
+    out.write(s + "}\n")
+PY
+"$BUILD/sluice" produce --topic events --data-dir "$W/data" --fsync never < "$W/events.ndjson" 2>/dev/null
+echo "events: $N ($(du -h "$W/events.ndjson" | cut -f1) of NDJSON), compression $COMPRESSION, $(nproc) cores"
+
+t0=$(date +%s%N)
+"$BUILD/sluice" stream --app apps/game.yaml --data-dir "$W/data" --once --quiet \
+    --compression "$COMPRESSION" 2>"$W/stream.err" || { cat "$W/stream.err"; exit 1; }
+t1=$(date +%s%N)
+s_ms=$(( (t1 - t0) / 1000000 ))
+s_eps=$(( N * 1000 / (s_ms > 0 ? s_ms : 1) ))
+echo "sluice stream --once: $N events in $s_ms ms = $s_eps events/s ($(du -sh "$W/data/warehouse" | cut -f1) of Parquet)"
+
+ref=$("$BUILD/bench/stream_ref" "$W/events.ndjson" "$W/ref.parquet" "$N" "$COMPRESSION")
+echo "$ref"
+r_eps=$(echo "$ref" | sed -n 's/.*= \([0-9]*\) events\/s/\1/p')
+awk -v a="$s_eps" -v b="$r_eps" 'BEGIN { printf "ratio sluice/duckdb: %.2f (goal >= 1.0)\n", a / b }'

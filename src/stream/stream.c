@@ -1,0 +1,987 @@
+/* stream.c — the micro-batch loop (protocol in stream.h and docs/stream.md).
+ *
+ * A batch is processed in two passes so that schema inference can add a column in the
+ * middle of a batch: pass 1 parses, routes and types every event into cells held in the
+ * batch arena (a table's schema may grow meanwhile; earlier rows simply have fewer
+ * cells), pass 2 writes one file per (table, dt) with the final schema. Replaying a batch
+ * gives the same rows and names, because the schema it starts from (spec + catalog) and
+ * its offset range are the same.
+ *
+ * Pipelining: the calling thread reads and routes batch N+1 while a writer thread writes
+ * and commits batch N (offset log, files, checkpoint, in batch order). Each batch carries
+ * a snapshot of the schemas its rows were built with, so inference during routing never
+ * races the writer. Ownership: tbl.schema and the routing scratch belong to the router;
+ * tbl catalog fields, the checkpoint, the stats and the log output to the writer stage.
+ *
+ * Rejection is per event, not per table: an event that does not fit one of its tables is
+ * in no table and only in _rejected, so counts stay consistent across tables.
+ */
+#include "stream/stream.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus/log.h"
+#include "stream/checkpoint.h"
+#include "stream/row.h"
+#include "stream/writer.h"
+#include "warehouse/catalog.h"
+
+const char *const stream_rejected_columns[] = {"reason", "topic", "partition", "offset",
+                                                "event_type", "raw", "received_at", NULL};
+
+void stream_opts_init(stream_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->job = "stream";
+    o->trigger_ms = 1000;
+    o->max_batch = 100000;
+    o->max_batch_bytes = 256u << 20;
+    o->compression = "snappy";
+    o->row_group_size = 122880;
+}
+
+typedef struct tbl {
+    stream_schema     schema;
+    const spec_table *spec;           /* NULL for _rejected */
+    size_t            catalog_ncols;  /* columns the catalog file has; 0 = no file yet */
+    int               schema_version;
+    char             *created_at;
+} tbl;
+
+/* One table's rows in one batch, with the schema they were built with (a snapshot: the
+ * router may grow the live schema while the writer works on this batch). */
+typedef struct brows {
+    stream_rowref *rows;
+    int64_t       *days;
+    size_t         nrows, cap;
+    stream_schema  snap;
+} brows;
+
+/* A batch in flight. Two exist: the router fills one while the writer thread writes the
+ * other (pipelining parse/route with Parquet encoding uses both cores). */
+typedef struct batch {
+    uint64_t     first, last;
+    bool         replay;
+    size_t       nrecs;
+    log_batch   *bs;
+    size_t       nb;
+    stream_arena arena;        /* cells and decoded strings */
+    brows       *t;            /* per table, same order as ctx tables */
+    int64_t      t0, t_routed;
+    uint64_t     backlog_end;  /* --once progress: the end of the backlog, else 0 */
+    int          rc;           /* result of the writer stage */
+    sl_err       err;
+} batch;
+
+typedef struct stream_ctx {
+    const spec_app    *app;
+    const stream_opts *o;
+    const char        *topic;
+    log_topic         *log;
+    stream_ckpt        ckpt;
+    stream_writer     *writer;
+    int                lanes;      /* files written at once */
+    tbl               *tables;     /* app tables, then _rejected last */
+    size_t             ntables;
+    batch              bufs[2];
+    batch             *cur;        /* the batch being routed */
+    stream_event      *ev;
+    stream_cell       *scratch;    /* STREAM_MAX_COLUMNS cells per table */
+    stream_cell      **cellptr;    /* per table: this event's cells, or NULL */
+    /* Routing cache: event types seen → which tables take them (fnmatch per event and
+     * table was a visible cost). Filled up to ROUTE_CACHE entries, then fnmatch again. */
+    char               route_type[64][65];
+    bool              *route_match;   /* [64][ntables] */
+    size_t             nroute;
+    char              *warehouse;
+    stream_stats      *st;
+    bool               progress_shown;
+} stream_ctx;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool stopping(const stream_ctx *c)
+{
+    return c->o->stop && *c->o->stop;
+}
+
+/* ---- tables and catalog ---- */
+
+static void tbl_free(tbl *t)
+{
+    stream_schema_free(&t->schema);
+    free(t->created_at);
+}
+
+static int tbl_push(brows *t, const stream_cell *cells, uint32_t ncells, int64_t day)
+{
+    if (t->nrows == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 1024;
+        stream_rowref *r = realloc(t->rows, cap * sizeof *r);
+        if (!r)
+            return -ENOMEM;
+        t->rows = r;
+        int64_t *d = realloc(t->days, cap * sizeof *d);
+        if (!d)
+            return -ENOMEM;
+        t->days = d;
+        t->cap = cap;
+    }
+    t->rows[t->nrows].cells = cells;
+    t->rows[t->nrows].ncells = ncells;
+    t->days[t->nrows] = day;
+    t->nrows++;
+    return 0;
+}
+
+static int rejected_schema(stream_schema *s, sl_err *err)
+{
+    memset(s, 0, sizeof *s);
+    if (!(s->name = strdup("_rejected")))
+        return sl_err_errno(err, ENOMEM, "schema");
+    static const spec_col_type types[] = {SPEC_COL_VARCHAR, SPEC_COL_VARCHAR, SPEC_COL_BIGINT,
+                                          SPEC_COL_BIGINT,  SPEC_COL_VARCHAR, SPEC_COL_VARCHAR,
+                                          SPEC_COL_TIMESTAMP};
+    for (size_t i = 0; stream_rejected_columns[i]; i++) {
+        int rc = stream_schema_add(s, stream_rejected_columns[i], NULL, types[i],
+                                   STREAM_COL_DECLARED, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Brings back the columns a previous run inferred (they are in the catalog, not in the
+ * spec), so that later files and replayed batches keep them. */
+static int tbl_load_catalog(stream_ctx *c, tbl *t, sl_err *err)
+{
+    wh_table *wt = NULL;
+    sl_err e2 = {0};
+    int rc = wh_catalog_read(c->o->data_dir, t->schema.name, &wt, &e2);
+    if (rc == -ENOENT)
+        return 0;
+    if (rc < 0) {
+        *err = e2;
+        return rc;
+    }
+    t->schema_version = wt->schema_version;
+    t->catalog_ncols = wt->ncols;
+    if (wt->created_at && !(t->created_at = strdup(wt->created_at)))
+        rc = sl_err_errno(err, ENOMEM, "catalog");
+    for (size_t i = 0; rc == 0 && i < wt->ncols; i++)
+        if (t->schema.infer && stream_schema_find(&t->schema, wt->cols[i].name) < 0)
+            rc = stream_schema_add(&t->schema, wt->cols[i].name, NULL, wt->cols[i].type,
+                                   STREAM_COL_INFERRED, err);
+    bool same = wt->ncols == t->schema.ncols;
+    for (size_t i = 0; same && i < wt->ncols; i++)
+        same = !strcmp(t->schema.cols[i].name, wt->cols[i].name) &&
+               t->schema.cols[i].type == wt->cols[i].type;
+    /* A spec change (new or retyped column) is a schema change too: write it at the next
+     * file. */
+    if (!same)
+        t->catalog_ncols = (size_t)-1;
+    wh_table_free(wt);
+    return rc;
+}
+
+static int tbl_write_catalog(stream_ctx *c, tbl *t, const stream_schema *snap, sl_err *err)
+{
+    wh_table wt;
+    memset(&wt, 0, sizeof wt);
+    wh_column part = {.name = "dt", .type = SPEC_COL_VARCHAR};
+    char loc[256];
+    snprintf(loc, sizeof loc, "warehouse/%s", snap->name);
+    wt.name = snap->name;
+    wt.format = "parquet";
+    wt.location = loc;
+    wt.cols = calloc(snap->ncols, sizeof *wt.cols);
+    if (!wt.cols)
+        return sl_err_errno(err, ENOMEM, "catalog");
+    for (size_t i = 0; i < snap->ncols; i++) {
+        wt.cols[i].name = snap->cols[i].name;
+        wt.cols[i].type = snap->cols[i].type;
+    }
+    wt.ncols = snap->ncols;
+    wt.part_cols = &part;
+    wt.npart_cols = 1;
+    wt.schema_version = t->catalog_ncols == 0 ? 1 : t->schema_version + 1;
+    if (t->schema_version == 0)
+        wt.schema_version = 1;
+    wt.created_at = t->created_at;
+    int rc = wh_catalog_write(c->o->data_dir, &wt, err);
+    free(wt.cols);
+    if (rc < 0)
+        return rc;
+    t->schema_version = wt.schema_version;
+    t->catalog_ncols = snap->ncols;
+    if (!t->created_at) {
+        /* Keep the creation time the catalog chose for later rewrites. */
+        wh_table *back = NULL;
+        if (wh_catalog_read(c->o->data_dir, snap->name, &back, NULL) == 0 &&
+            back->created_at)
+            t->created_at = strdup(back->created_at);
+        wh_table_free(back);
+    }
+    return 0;
+}
+
+/* ---- pass 1: events → cells ---- */
+
+static int reject(stream_ctx *c, const log_record *r, const char *reason, const char *event_type,
+                  int64_t received_us)
+{
+    brows *t = &c->cur->t[c->ntables - 1];
+    stream_cell *cells = stream_arena_alloc(&c->cur->arena, 7 * sizeof *cells);
+    size_t rlen = strlen(reason);
+    char *rs = stream_arena_alloc(&c->cur->arena, rlen + 1);
+    if (!cells || !rs)
+        return -ENOMEM;
+    memcpy(rs, reason, rlen + 1);
+    memset(cells, 0, 7 * sizeof *cells);
+    cells[0] = (stream_cell){.kind = STREAM_CELL_STR, .len = (uint32_t)rlen, .v.s = rs};
+    cells[1] = (stream_cell){.kind = STREAM_CELL_STR, .len = (uint32_t)strlen(c->topic),
+                             .v.s = c->topic};
+    cells[2] = (stream_cell){.kind = STREAM_CELL_I64, .v.i = 0};
+    cells[3] = (stream_cell){.kind = STREAM_CELL_I64, .v.i = (int64_t)r->offset};
+    if (event_type && *event_type) {
+        size_t n = strlen(event_type);
+        char *et = stream_arena_alloc(&c->cur->arena, n + 1);
+        if (!et)
+            return -ENOMEM;
+        memcpy(et, event_type, n + 1);
+        cells[4] = (stream_cell){.kind = STREAM_CELL_STR, .len = (uint32_t)n, .v.s = et};
+    }
+    cells[5] = (stream_cell){.kind = STREAM_CELL_STR, .len = r->len, .v.s = r->data};
+    if (!stream_utf8_valid(r->data, r->len)) {
+        const char *p = stream_utf8_clean(&c->cur->arena, r->data, r->len, &cells[5].len);
+        if (!p)
+            return -ENOMEM;
+        cells[5].v.s = p;
+    }
+    cells[6] = (stream_cell){.kind = STREAM_CELL_TS, .v.i = received_us};
+    return tbl_push(t, cells, 7, stream_us_to_days(received_us));
+}
+
+static int route_one(stream_ctx *c, const log_record *r, sl_err *err)
+{
+    int64_t ts_us = (r->ts_ms ? r->ts_ms : now_ms()) * 1000;
+    stream_event *ev = c->ev;
+    sl_err why = {0};
+    if (stream_event_parse(ev, r->data, r->len, ts_us, &why) < 0)
+        return reject(c, r, why.msg, NULL, ts_us);
+    int64_t day = stream_us_to_days(ev->received_us);
+
+    size_t napp = c->ntables - 1;
+    stream_cell **cells = c->cellptr;
+    bool matched_any = false;
+    const bool *match = NULL;
+    for (size_t k = 0; k < c->nroute && !match; k++)
+        if (!strcmp(c->route_type[k], ev->event_type))
+            match = &c->route_match[k * c->ntables];
+    if (!match && c->nroute < 64) {
+        bool *m = &c->route_match[c->nroute * c->ntables];
+        for (size_t i = 0; i < napp; i++)
+            m[i] = spec_table_matches(c->tables[i].spec, ev->event_type);
+        strcpy(c->route_type[c->nroute++], ev->event_type);
+        match = m;
+    }
+    for (size_t i = 0; i < napp; i++) {
+        tbl *t = &c->tables[i];
+        cells[i] = NULL;
+        if (match ? !match[i] : !spec_table_matches(t->spec, ev->event_type))
+            continue;
+        matched_any = true;
+        stream_cell *cl = &c->scratch[i * STREAM_MAX_COLUMNS];
+        int rc = stream_row_convert(&t->schema, ev, cl, &c->cur->arena, &why);
+        if (rc == -ENOMEM)
+            return sl_err_set(err, rc, true, "batch memory cap reached");
+        if (rc < 0) {
+            char reason[SL_ERR_MSG_MAX + 80];
+            snprintf(reason, sizeof reason, "table %s: %s", t->schema.name, why.msg);
+            return reject(c, r, reason, ev->event_type, ev->received_us);
+        }
+        cells[i] = cl;
+    }
+    if (!matched_any) {
+        char reason[160];
+        snprintf(reason, sizeof reason, "no table takes event_type %s", ev->event_type);
+        return reject(c, r, reason, ev->event_type, ev->received_us);
+    }
+    for (size_t i = 0; i < napp; i++) {
+        if (!cells[i])
+            continue;
+        tbl *t = &c->tables[i];
+        if (t->schema.infer) {
+            int added = stream_schema_infer(&t->schema, ev, err);
+            if (added < 0)
+                return added;
+            if (added > 0 &&
+                stream_row_convert(&t->schema, ev, cells[i], &c->cur->arena, &why) < 0)
+                return sl_err_set(err, -EIO, false, "table %s: inferred column: %s",
+                                  t->schema.name, why.msg);
+        }
+        size_t n = t->schema.ncols;
+        stream_cell *keep = stream_arena_alloc(&c->cur->arena, n * sizeof *keep);
+        if (!keep)
+            return sl_err_set(err, -ENOMEM, true, "batch memory cap reached");
+        memcpy(keep, cells[i], n * sizeof *keep);
+        if (tbl_push(&c->cur->t[i], keep, (uint32_t)n, day) < 0)
+            return sl_err_errno(err, ENOMEM, "batch rows");
+    }
+    return 0;
+}
+
+/* ---- pass 2: cells → files ---- */
+
+/* One file to write: the rows of one table for one dt. */
+typedef struct write_task {
+    brows         *t;
+    stream_rowref *rows;       /* t->rows, or an owned selection (several dts) */
+    bool           owned;
+    size_t         n;
+    char           dir[4096];
+    uint64_t       bytes;
+    int            rc;
+    sl_err         err;
+} write_task;
+
+typedef struct write_job {
+    stream_ctx  *c;
+    write_task  *tasks;
+    size_t       ntasks;
+    size_t       next;          /* next task to take; guarded by lock */
+    pthread_mutex_t lock;
+    uint64_t     first, last;
+} write_job;
+
+typedef struct write_worker {
+    write_job *job;
+    int        lane;
+} write_worker;
+
+static void *write_worker_main(void *arg)
+{
+    write_worker *ww = arg;
+    write_job *j = ww->job;
+    while (true) {
+        pthread_mutex_lock(&j->lock);
+        size_t i = j->next++;
+        pthread_mutex_unlock(&j->lock);
+        if (i >= j->ntasks)
+            break;
+        write_task *wt = &j->tasks[i];
+        wt->rc = stream_writer_write(j->c->writer, ww->lane, &wt->t->snap, wt->rows, wt->n,
+                                     wt->dir, 0, j->first, j->last, &wt->bytes, &wt->err);
+    }
+    return NULL;
+}
+
+static int task_cmp(const void *a, const void *b)
+{
+    const write_task *x = a, *y = b;
+    size_t wx = x->n * x->t->snap.ncols, wy = y->n * y->t->snap.ncols;
+    return wx < wy ? 1 : wx > wy ? -1 : 0;
+}
+
+/* Splits a table's rows by dt into tasks (almost always one dt per batch). */
+static int add_tasks(stream_ctx *c, brows *t, write_task **tasks, size_t *n, size_t *cap,
+                     sl_err *err)
+{
+    bool *taken = NULL;
+    size_t done = 0;
+    int rc = 0;
+    while (done < t->nrows) {
+        int64_t day = INT64_MIN;
+        bool single = true;
+        for (size_t i = 0; i < t->nrows; i++) {
+            if (taken && taken[i])
+                continue;
+            if (day == INT64_MIN)
+                day = t->days[i];
+            else if (t->days[i] != day)
+                single = false;
+        }
+        if (*n == *cap) {
+            size_t nc = *cap ? *cap * 2 : 16;
+            write_task *nt = realloc(*tasks, nc * sizeof *nt);
+            if (!nt) {
+                rc = sl_err_errno(err, ENOMEM, "batch");
+                break;
+            }
+            *tasks = nt;
+            *cap = nc;
+        }
+        write_task *wt = &(*tasks)[*n];
+        memset(wt, 0, sizeof *wt);
+        wt->t = t;
+        if (single && !taken) {
+            wt->rows = t->rows;
+            wt->n = t->nrows;
+        } else {
+            if (!taken && !(taken = calloc(t->nrows, sizeof *taken))) {
+                rc = sl_err_errno(err, ENOMEM, "batch");
+                break;
+            }
+            if (!(wt->rows = malloc(t->nrows * sizeof *wt->rows))) {
+                rc = sl_err_errno(err, ENOMEM, "batch");
+                break;
+            }
+            wt->owned = true;
+            for (size_t i = 0; i < t->nrows; i++)
+                if (!taken[i] && t->days[i] == day) {
+                    wt->rows[wt->n++] = t->rows[i];
+                    taken[i] = true;
+                }
+        }
+        (*n)++;
+        done += wt->n;
+        char date[11];
+        stream_format_date(day, date);
+        snprintf(wt->dir, sizeof wt->dir, "%s/%s/dt=%s", c->warehouse, t->snap.name, date);
+        if ((rc = stream_mkdirs(wt->dir, err)) < 0)
+            break;
+    }
+    free(taken);
+    return rc;
+}
+
+/* Writes every (table, dt) file of the batch, up to `lanes` at once. */
+static int write_all(stream_ctx *c, batch *b, uint64_t *files, uint64_t *bytes, sl_err *err)
+{
+    write_task *tasks = NULL;
+    size_t ntasks = 0, cap = 0;
+    int rc = 0;
+    uint64_t first = b->first, last = b->last;
+    for (size_t i = 0; i < c->ntables && rc == 0; i++) {
+        brows *br = &b->t[i];
+        tbl *t = &c->tables[i];
+        if (br->nrows == 0)
+            continue;
+        if (t->catalog_ncols != br->snap.ncols &&
+            (rc = tbl_write_catalog(c, t, &br->snap, err)) < 0)
+            break;
+        rc = add_tasks(c, br, &tasks, &ntasks, &cap, err);
+    }
+    if (rc == 0 && ntasks) {
+        qsort(tasks, ntasks, sizeof *tasks, task_cmp);
+        write_job job = {.c = c, .tasks = tasks, .ntasks = ntasks, .first = first, .last = last};
+        pthread_mutex_init(&job.lock, NULL);
+        int nw = c->lanes < (int)ntasks ? c->lanes : (int)ntasks;
+        write_worker ww[16];
+        pthread_t th[16];
+        int started = 0;
+        for (int k = 1; k < nw; k++) {
+            ww[k] = (write_worker){.job = &job, .lane = k};
+            if (pthread_create(&th[k], NULL, write_worker_main, &ww[k]) != 0)
+                break;
+            started = k;
+        }
+        ww[0] = (write_worker){.job = &job, .lane = 0};
+        write_worker_main(&ww[0]);
+        for (int k = 1; k <= started; k++)
+            pthread_join(th[k], NULL);
+        pthread_mutex_destroy(&job.lock);
+        for (size_t i = 0; i < ntasks; i++) {
+            if (tasks[i].rc < 0 && rc == 0) {
+                rc = tasks[i].rc;
+                *err = tasks[i].err;
+            }
+            *bytes += tasks[i].bytes;
+            if (tasks[i].rc == 0)
+                (*files)++;
+        }
+    }
+    for (size_t i = 0; i < ntasks; i++)
+        if (tasks[i].owned)
+            free(tasks[i].rows);
+    free(tasks);
+    return rc;
+}
+
+/* Reads exactly [first, last] (or, when last is UINT64_MAX, up to the caps). Sets *last_out
+ * to the last offset read. */
+static int read_range(stream_ctx *c, uint64_t first, uint64_t last, log_batch **bs, size_t *nb,
+                      uint64_t *last_out, size_t *nrecs, sl_err *err)
+{
+    size_t cap = 0;
+    *bs = NULL;
+    *nb = 0;
+    *nrecs = 0;
+    uint64_t from = first, bytes = 0, got_last = 0;
+    bool any = false;
+    bool exact = last != UINT64_MAX;
+    while (true) {
+        if (exact && from > last)
+            break;
+        if (!exact && (*nrecs >= c->o->max_batch || bytes >= c->o->max_batch_bytes))
+            break;
+        size_t want = exact ? (size_t)(last - from + 1) : (size_t)(c->o->max_batch - *nrecs);
+        if (want > 65536)
+            want = 65536;
+        if (*nb == cap) {
+            cap = cap ? cap * 2 : 8;
+            log_batch *nbs = realloc(*bs, cap * sizeof *nbs);
+            if (!nbs)
+                return sl_err_errno(err, ENOMEM, "batch");
+            *bs = nbs;
+        }
+        log_batch *b = &(*bs)[*nb];
+        memset(b, 0, sizeof *b);
+        int rc = log_read(c->log, from, want, 16u << 20, b, err);
+        if (rc < 0) {
+            log_batch_free(b);
+            return rc;
+        }
+        if (b->n == 0) {
+            log_batch_free(b);
+            break;
+        }
+        (*nb)++;
+        size_t keep = b->n;
+        if (exact)
+            while (keep > 0 && b->recs[keep - 1].offset > last)
+                keep--;
+        b->n = keep;
+        for (size_t i = 0; i < keep; i++)
+            bytes += b->recs[i].len;
+        *nrecs += keep;
+        if (keep) {
+            any = true;
+            got_last = b->recs[keep - 1].offset;
+            from = got_last + 1;
+        }
+        if (keep < b->n || keep == 0)
+            break;
+    }
+    if (exact && (!any || got_last != last))
+        return sl_err_set(err, -EIO, false,
+                          "the offset log asks to replay %" PRIu64 "-%" PRIu64
+                          " but the log has %s up to %" PRIu64 " (was it deleted or cut?)",
+                          first, last, any ? "records only" : "no records", any ? got_last : first);
+    *last_out = got_last;
+    return any ? 0 : 1;
+}
+
+static void free_batches(log_batch *bs, size_t nb)
+{
+    for (size_t i = 0; i < nb; i++)
+        log_batch_free(&bs[i]);
+    free(bs);
+}
+
+static void human_bytes(uint64_t b, char *out, size_t cap)
+{
+    if (b >= (1u << 20))
+        snprintf(out, cap, "%.1f MiB", (double)b / (1 << 20));
+    else if (b >= 1024)
+        snprintf(out, cap, "%.1f KiB", (double)b / 1024);
+    else
+        snprintf(out, cap, "%" PRIu64 " B", b);
+}
+
+static void batch_clear(stream_ctx *c, batch *b)
+{
+    free_batches(b->bs, b->nb);
+    b->bs = NULL;
+    b->nb = 0;
+    b->nrecs = 0;
+    for (size_t i = 0; b->t && i < c->ntables; i++) {
+        b->t[i].nrows = 0;
+        stream_schema_free(&b->t[i].snap);
+    }
+    stream_arena_reset(&b->arena);
+}
+
+static void batch_free(stream_ctx *c, batch *b)
+{
+    batch_clear(c, b);
+    for (size_t i = 0; b->t && i < c->ntables; i++) {
+        free(b->t[i].rows);
+        free(b->t[i].days);
+    }
+    free(b->t);
+    b->t = NULL;
+    stream_arena_free(&b->arena);
+}
+
+static int schema_copy(stream_schema *dst, const stream_schema *src, sl_err *err)
+{
+    memset(dst, 0, sizeof *dst);
+    if (!(dst->name = strdup(src->name)))
+        return sl_err_errno(err, ENOMEM, "schema");
+    dst->infer = src->infer;
+    for (size_t i = 0; i < src->ncols; i++) {
+        int rc = stream_schema_add(dst, src->cols[i].name, src->cols[i].field, src->cols[i].type,
+                                   src->cols[i].role, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Router stage (calling thread): reads [first, last] when replaying, otherwise from
+ * `first` up to the caps, and routes every record into b. Returns 1 when there was
+ * nothing to read. */
+static int route_batch(stream_ctx *c, batch *b, uint64_t first, uint64_t replay_last,
+                       sl_err *err)
+{
+    batch_clear(c, b);
+    b->t0 = mono_ms();
+    b->first = first;
+    b->replay = replay_last != UINT64_MAX;
+    int rc = read_range(c, first, replay_last, &b->bs, &b->nb, &b->last, &b->nrecs, err);
+    if (rc != 0)
+        return rc;
+    c->cur = b;
+    for (size_t k = 0; k < b->nb && rc == 0; k++)
+        for (size_t i = 0; i < b->bs[k].n && rc == 0; i++)
+            rc = route_one(c, &b->bs[k].recs[i], err);
+    c->cur = NULL;
+    for (size_t i = 0; i < c->ntables && rc == 0; i++)
+        rc = schema_copy(&b->t[i].snap, &c->tables[i].schema, err);
+    b->t_routed = mono_ms();
+    return rc;
+}
+
+/* Writer stage (writer thread, one batch at a time, in batch order): offset log, files,
+ * checkpoint, group offset, statistics, log line. */
+static int write_stage(stream_ctx *c, batch *b, sl_err *err)
+{
+    int64_t t_start = mono_ms();
+    int rc;
+    if (!b->replay && (rc = stream_offsets_write(&c->ckpt, b->first, b->last, err)) < 0)
+        return rc;
+    uint64_t files = 0, bytes = 0;
+    rc = write_all(c, b, &files, &bytes, err);
+    if (rc == 0)
+        rc = stream_writer_sync_dirs(c->writer, err);
+    if (rc < 0)
+        return rc;
+    /* Every file is in place: now, and only now, the checkpoint moves. */
+    if ((rc = stream_ckpt_write(&c->ckpt, b->last + 1, err)) < 0)
+        return rc;
+    sl_err cerr = {0};
+    if (log_commit_offset(c->log, c->o->job, b->last + 1, &cerr) < 0)
+        fprintf(c->o->log, "stream: warning: committing group offset: %s\n", cerr.msg);
+
+    brows *rej = &b->t[c->ntables - 1];
+    c->st->batches++;
+    c->st->events += b->nrecs;
+    c->st->rejected += rej->nrows;
+    c->st->files += files;
+    c->st->bytes += bytes;
+    for (size_t i = 0; i + 1 < c->ntables; i++)
+        c->st->rows += b->t[i].nrows;
+    if (!c->o->quiet) {
+        char line[2048], hb[32];
+        size_t k = 0;
+        uint64_t hw = log_high_watermark(c->log);
+        int64_t now = mono_ms();
+        human_bytes(bytes, hb, sizeof hb);
+        k += (size_t)snprintf(line + k, sizeof line - k,
+                              "stream: batch %" PRIu64 "-%" PRIu64 "%s: %zu events in;", b->first,
+                              b->last, b->replay ? " (replay)" : "", b->nrecs);
+        for (size_t i = 0; i + 1 < c->ntables && k < sizeof line - 100; i++)
+            if (b->t[i].nrows)
+                k += (size_t)snprintf(line + k, sizeof line - k, " %s=%zu", b->t[i].snap.name,
+                                      b->t[i].nrows);
+        snprintf(line + k, sizeof line - k,
+                 "; rejected %zu; %" PRIu64 " files, %s; lag %" PRIu64 "; %" PRId64
+                 " ms (read+route %" PRId64 ", write %" PRId64 ")",
+                 rej->nrows, files, hb, hw > b->last + 1 ? hw - b->last - 1 : 0, now - b->t0,
+                 b->t_routed - b->t0, now - t_start);
+        fprintf(c->o->log, "%s%s\n", c->progress_shown ? "\r\033[K" : "", line);
+        c->progress_shown = false;
+    }
+    if (c->o->progress && b->backlog_end > 0) {
+        uint64_t total = b->backlog_end;
+        fprintf(c->o->log, "stream: %" PRIu64 " / %" PRIu64 " (%.0f%%)", b->last + 1, total,
+                100.0 * (double)(b->last + 1) / (double)total);
+        fflush(c->o->log);
+        c->progress_shown = true;
+    }
+    return 0;
+}
+
+typedef struct writer_arg {
+    stream_ctx *c;
+    batch      *b;
+    int         finished;   /* set (atomically) when the stage is over */
+} writer_arg;
+
+static void *writer_main(void *arg)
+{
+    writer_arg *wa = arg;
+    sl_err_clear(&wa->b->err);
+    wa->b->rc = write_stage(wa->c, wa->b, &wa->b->err);
+    __atomic_store_n(&wa->finished, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* The pipeline: at most one batch being written (thread) while the next is routed. */
+typedef struct pipeline {
+    bool       busy;
+    pthread_t  th;
+    writer_arg arg;
+} pipeline;
+
+/* Waits for the batch being written, if any; returns its result. */
+static int pipeline_join(pipeline *pl, sl_err *err)
+{
+    if (!pl->busy)
+        return 0;
+    pthread_join(pl->th, NULL);
+    pl->busy = false;
+    if (pl->arg.b->rc < 0) {
+        *err = pl->arg.b->err;
+        return pl->arg.b->rc;
+    }
+    return 0;
+}
+
+/* Joins the writer if it is done (a failure is then noticed without waiting for the
+ * next batch). */
+static int pipeline_poll(pipeline *pl, sl_err *err)
+{
+    if (pl->busy && __atomic_load_n(&pl->arg.finished, __ATOMIC_ACQUIRE))
+        return pipeline_join(pl, err);
+    return 0;
+}
+
+/* Hands b to the writer thread (after the previous batch is fully committed, so that
+ * offsets, files and checkpoints stay in batch order). */
+static int pipeline_submit(pipeline *pl, stream_ctx *c, batch *b, sl_err *err)
+{
+    int rc = pipeline_join(pl, err);
+    if (rc < 0)
+        return rc;
+    pl->arg = (writer_arg){.c = c, .b = b};
+    if (pthread_create(&pl->th, NULL, writer_main, &pl->arg) != 0) {
+        /* No thread: write it here. */
+        b->rc = write_stage(c, b, err);
+        return b->rc;
+    }
+    pl->busy = true;
+    return 0;
+}
+
+static void ctx_free(stream_ctx *c)
+{
+    for (size_t i = 0; i < c->ntables; i++)
+        tbl_free(&c->tables[i]);
+    free(c->tables);
+    stream_writer_close(c->writer);
+    log_topic_close(c->log);
+    stream_ckpt_close(&c->ckpt);
+    batch_free(c, &c->bufs[0]);
+    batch_free(c, &c->bufs[1]);
+    free(c->ev);
+    free(c->scratch);
+    free(c->cellptr);
+    free(c->route_match);
+    free(c->warehouse);
+}
+
+/* Opens the topic; in continuous mode waits for it to be created. 1 = stopped first. */
+static int open_topic(stream_ctx *c, sl_err *err)
+{
+    bool said = false;
+    while (true) {
+        sl_err e2 = {0};
+        int rc = log_topic_open(c->o->data_dir, c->topic, LOG_OPEN_READ, NULL, &c->log, &e2);
+        if (rc == 0)
+            return 0;
+        if (rc != -ENOENT || c->o->once) {
+            *err = e2;
+            return rc;
+        }
+        if (!said) {
+            fprintf(c->o->log, "stream: waiting for topic '%s' in %s/log\n", c->topic,
+                    c->o->data_dir);
+            said = true;
+        }
+        for (int i = 0; i < 10; i++) {
+            if (stopping(c))
+                return 1;
+            struct timespec ts = {0, 50 * 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+int stream_run(const spec_app *app, const stream_opts *o, stream_stats *st, sl_err *err)
+{
+    stream_ctx c;
+    memset(&c, 0, sizeof c);
+    stream_stats local = {0};
+    c.app = app;
+    c.o = o;
+    c.st = st ? st : &local;
+    memset(c.st, 0, sizeof *c.st);
+    c.topic = app->topic ? app->topic : "events";
+    int rc = 0;
+    pipeline pl = {0};
+
+    if (!(c.ev = malloc(sizeof *c.ev)) ||
+        !(c.tables = calloc(app->ntables + 1, sizeof *c.tables)) ||
+        !(c.scratch = malloc((app->ntables + 1) * STREAM_MAX_COLUMNS * sizeof *c.scratch)) ||
+        !(c.cellptr = calloc(app->ntables + 1, sizeof *c.cellptr)) ||
+        !(c.route_match = calloc(64 * (app->ntables + 1), sizeof *c.route_match)) ||
+        !(c.bufs[0].t = calloc(app->ntables + 1, sizeof *c.bufs[0].t)) ||
+        !(c.bufs[1].t = calloc(app->ntables + 1, sizeof *c.bufs[1].t)) ||
+        asprintf(&c.warehouse, "%s/warehouse", o->data_dir) < 0) {
+        c.warehouse = NULL;
+        rc = sl_err_errno(err, ENOMEM, "stream");
+        goto out;
+    }
+    for (size_t i = 0; i < app->ntables; i++) {
+        c.tables[i].spec = &app->tables[i];
+        c.ntables = i + 1;
+        if ((rc = stream_schema_from_spec(&c.tables[i].schema, &app->tables[i], err)) < 0)
+            goto out;
+    }
+    c.ntables = app->ntables + 1;
+    if ((rc = rejected_schema(&c.tables[app->ntables].schema, err)) < 0)
+        goto out;
+    for (size_t i = 0; i < c.ntables; i++)
+        if ((rc = tbl_load_catalog(&c, &c.tables[i], err)) < 0)
+            goto out;
+
+    if ((rc = stream_ckpt_open(&c.ckpt, o->data_dir, o->job, c.topic, err)) < 0)
+        goto out;
+    if ((rc = stream_mkdirs(c.warehouse, err)) < 0)
+        goto out;
+    int removed = stream_writer_remove_temps(c.warehouse, err);
+    if (removed < 0) {
+        rc = removed;
+        goto out;
+    }
+    if (removed > 0)
+        fprintf(o->log, "stream: removed %d temporary file(s) left by an interrupted batch\n",
+                removed);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    c.lanes = o->lanes > 0 ? o->lanes : ncpu < 1 ? 1 : ncpu > 4 ? 4 : (int)ncpu;
+    if ((rc = stream_writer_open(&c.writer, o->compression, o->row_group_size, o->threads,
+                                 c.lanes, err)) < 0)
+        goto out;
+    if ((rc = open_topic(&c, err)) != 0) {
+        if (rc == 1)
+            rc = 0;
+        goto out;
+    }
+
+    uint64_t next = 0, pfirst = 0, plast = 0;
+    bool have_ckpt = false, have_pending = false;
+    if ((rc = stream_ckpt_read(&c.ckpt, &next, &have_ckpt, err)) < 0 ||
+        (rc = stream_offsets_read(&c.ckpt, &pfirst, &plast, &have_pending, err)) < 0)
+        goto out;
+    for (int i = 0; i < 2; i++)
+        stream_arena_init(&c.bufs[i].arena, 0);
+    int which = 0;
+    if (have_pending && pfirst == next) {
+        fprintf(o->log, "stream: replaying batch %" PRIu64 "-%" PRIu64
+                        " recorded before an interruption\n", pfirst, plast);
+        batch *b = &c.bufs[which];
+        if ((rc = route_batch(&c, b, pfirst, plast, err)) != 0) {
+            if (rc > 0)
+                rc = sl_err_set(err, -EIO, false, "replay %" PRIu64 "-%" PRIu64 ": no records",
+                                pfirst, plast);
+            goto out;
+        }
+        b->backlog_end = 0;
+        if ((rc = pipeline_submit(&pl, &c, b, err)) < 0)
+            goto out;
+        next = b->last + 1;
+        which ^= 1;
+    } else if (have_pending && pfirst > next) {
+        rc = sl_err_set(err, -EINVAL, false,
+                        "%s/%s.offsets starts at %" PRIu64 " beyond the checkpoint %" PRIu64,
+                        c.ckpt.dir, o->job, pfirst, next);
+        goto out;
+    }
+
+    /* `next` is the router's position: it runs one batch ahead of the checkpoint while the
+     * writer thread commits the previous batch. */
+    uint64_t backlog_end = log_high_watermark(c.log);
+    int64_t last_batch_ms = mono_ms();
+    while (!stopping(&c)) {
+        uint64_t start = log_start_offset(c.log);
+        if (next < start) {
+            fprintf(o->log, "stream: warning: offsets %" PRIu64 "-%" PRIu64
+                            " were removed by retention before being read\n", next, start - 1);
+            next = start;
+        }
+        uint64_t hw = log_high_watermark(c.log);
+        if (o->once) {
+            if (next >= backlog_end)
+                break;
+        } else {
+            /* Wait for the trigger or for a full batch, whichever comes first; wake up
+             * regularly to notice a stop request (log_wait is not interrupted by it) or a
+             * failed write. */
+            while (!stopping(&c)) {
+                if ((rc = pipeline_poll(&pl, err)) < 0)
+                    goto out;
+                hw = log_high_watermark(c.log);
+                int64_t left = last_batch_ms + (int64_t)o->trigger_ms - mono_ms();
+                if (hw - next >= o->max_batch || (left <= 0 && hw > next))
+                    break;
+                int64_t slice = left > 0 && left < 200 ? left : 200;
+                uint64_t want = left > 0 ? next + o->max_batch - 1 : next;
+                log_wait(c.log, want, (int)slice);
+            }
+            if (stopping(&c))
+                break;
+            last_batch_ms = mono_ms();
+        }
+        batch *b = &c.bufs[which];
+        /* The buffer was last used two batches ago; its writer is done once the previous
+         * submit joined it. */
+        rc = route_batch(&c, b, next, UINT64_MAX, err);
+        if (rc > 0) {
+            rc = 0;
+            if (o->once)
+                break;
+            continue;
+        }
+        if (rc < 0)
+            goto out;
+        b->backlog_end = o->once && o->progress ? backlog_end : 0;
+        if ((rc = pipeline_submit(&pl, &c, b, err)) < 0)
+            goto out;
+        next = b->last + 1;
+        which ^= 1;
+    }
+    rc = pipeline_join(&pl, err);
+    if (c.progress_shown)
+        fprintf(o->log, "\n");
+out:
+    if (pl.busy) {
+        sl_err e2 = {0};
+        int rc2 = pipeline_join(&pl, &e2);
+        if (rc == 0 && rc2 < 0) {
+            rc = rc2;
+            *err = e2;
+        }
+    }
+    ctx_free(&c);
+    return rc < 0 ? rc : 0;
+}

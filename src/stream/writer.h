@@ -1,0 +1,54 @@
+/* writer.h — typed rows → one Parquet file, through DuckDB's C API, never visible half-made.
+ *
+ * For each (table, dt) of a batch, the rows stream from a C-API table function
+ * (sluice_rows_<lane>(), filled from the cells as data chunks; no staging table, no SQL per
+ * row, column names bound through the API, never through SQL text) into
+ *     COPY (SELECT * FROM sluice_rows_<lane>()) TO '<dir>/.tmp-part-P-F-L'
+ *          (FORMAT parquet, COMPRESSION ..., ROW_GROUP_SIZE ...)
+ * then the file is fsynced and renamed to <dir>/part-P-F-L.parquet (replacing a file of a
+ * replayed batch), and the directory remembered for stream_writer_sync_dirs(). The
+ * temporary name does not end in .parquet, so `*.parquet` globs never pick it up.
+ *
+ * Thread: one writer per stream; stream_writer_write() may run concurrently on different
+ * lanes, everything else from the batch thread only.
+ */
+#ifndef SLUICE_STREAM_WRITER_H
+#define SLUICE_STREAM_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "stream/row.h"
+
+typedef struct stream_rowref {
+    const stream_cell *cells;
+    uint32_t           ncells;   /* columns past ncells are NULL (added later by inference) */
+} stream_rowref;
+
+typedef struct stream_writer stream_writer;
+
+/* compression: "snappy", "zstd", "gzip", "uncompressed". threads: DuckDB threads (0: its
+ * default). lanes: how many files may be written at once (one connection each). */
+int  stream_writer_open(stream_writer **out, const char *compression, uint64_t row_group_size,
+                        int threads, int lanes, sl_err *err);
+void stream_writer_close(stream_writer *w);   /* NULL is fine */
+
+/* Writes rows into dir/part-<partition>-<first>-<last>.parquet (dir must exist) on lane
+ * `lane` (0..lanes-1; each lane used by one thread at a time, different lanes
+ * concurrently). Adds the file size to *bytes. */
+int stream_writer_write(stream_writer *w, int lane, const stream_schema *s, const stream_rowref *rows,
+                        size_t nrows, const char *dir, uint64_t partition, uint64_t first,
+                        uint64_t last, uint64_t *bytes, sl_err *err);
+
+/* fsyncs every directory a file was renamed into since the last call. */
+int stream_writer_sync_dirs(stream_writer *w, sl_err *err);
+
+/* Removes leftover .tmp-* files under <warehouse>/<table>/dt=... (after a crash). Returns
+ * how many were removed, or <0. */
+int stream_writer_remove_temps(const char *warehouse_dir, sl_err *err);
+
+/* The DuckDB type of a spec column type. */
+int stream_duckdb_type(spec_col_type t);
+
+#endif
