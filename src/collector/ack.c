@@ -1,0 +1,109 @@
+/* ack.c — "ack means stored": responses that wait for their events to become durable.
+ *
+ * A request's events are appended with log_append_nowait(), which never waits for a
+ * sync. If log_durable_end() already covers them (always the case with --fsync never or
+ * interval, where "durable" means written) the response goes out at once. Otherwise the
+ * request joins its event loop's FIFO of coll_pending. Appends from one loop are made in
+ * order, so the FIFO is sorted by end offset and completion only ever looks at its head.
+ *
+ * The log's sync thread calls coll_ack_on_durable() after every group commit. For each
+ * loop with something pending it posts that loop's single preallocated message (at most
+ * one in flight: ack_notified), and the loop completes its FIFO in coll_ack_process().
+ * So the event loops never block on fsync, and the sync thread never touches a request.
+ *
+ * Lost-wakeup rule: the loop increments npending BEFORE it re-reads log_durable_end(),
+ * and the log publishes durable_end BEFORE calling the callback, which reads npending
+ * (both sequentially consistent), so either the loop sees the new durable_end or the
+ * callback sees the pending request.
+ *
+ * A failed sync (status < 0) bumps sync_fail_gen: everything pending from before the
+ * failure that is not durable is answered 503 (its records may be written but are not
+ * known to be on disk, so the client must retry; it is never told "stored").
+ */
+#include <errno.h>
+
+#include "collector/server.h"
+
+static void on_ack_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    coll_worker *w = H2O_STRUCT_FROM_MEMBER(coll_worker, ack_receiver, receiver);
+    /* the only message ever sent here is w->ack_msg; unlink it so it can be sent again */
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *m =
+            H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        h2o_linklist_unlink(&m->link);
+    }
+    atomic_store(&w->ack_notified, 0);
+    coll_ack_process(w);
+}
+
+void coll_ack_init(coll_worker *w)
+{
+    h2o_multithread_register_receiver(w->ctx.queue, &w->ack_receiver, on_ack_message);
+    atomic_store(&w->ack_notified, 0);
+    atomic_store(&w->npending, 0);
+    w->pend_head = w->pend_tail = NULL;
+}
+
+void coll_ack_process(coll_worker *w)
+{
+    coll_server *srv = w->srv;
+    uint64_t durable = log_durable_end(srv->topic);
+    uint64_t gen = atomic_load(&srv->sync_fail_gen);
+    uint64_t now = coll_mono_ns();
+    while (w->pend_head) {
+        coll_pending *p = w->pend_head;
+        bool ok = durable >= p->end;
+        if (!ok && p->fail_gen == gen)
+            break;  /* still waiting for its group commit */
+        w->pend_head = p->next;
+        if (!w->pend_head)
+            w->pend_tail = NULL;
+        atomic_fetch_sub(&w->npending, 1);
+        coll_metrics_add(&w->metrics.pending, -1);
+        if (ok) {
+            coll_metrics_append(&w->metrics, p->nevents, p->nbytes, now - p->t_append_ns);
+            coll_respond(w, p->req, p->route_slot, p->t0_ns, p->status, p->content_type,
+                         p->body);
+        } else {
+            coll_metrics_append_failed(&w->metrics);
+            coll_respond_error(w, p->req, p->route_slot, p->t0_ns, 503,
+                               "the log could not sync the events; retry", -1);
+        }
+    }
+}
+
+void coll_ack_enqueue(coll_worker *w, coll_pending *p)
+{
+    p->next = NULL;
+    if (w->pend_tail)
+        w->pend_tail->next = p;
+    else
+        w->pend_head = p;
+    w->pend_tail = p;
+    coll_metrics_add(&w->metrics.pending, 1);
+    atomic_fetch_add(&w->npending, 1);  /* before re-reading durable_end: see the top */
+    coll_ack_process(w);
+}
+
+void coll_ack_on_durable(void *ud, uint64_t durable_end, int status)
+{
+    coll_server *srv = ud;
+    (void)durable_end;
+    atomic_fetch_add(&srv->cb_active, 1);  /* the main thread waits for this at shutdown */
+    if (!atomic_load(&srv->cb_enabled)) {
+        atomic_fetch_sub(&srv->cb_active, 1);
+        return;
+    }
+    if (status < 0)
+        atomic_fetch_add(&srv->sync_fail_gen, 1);
+    for (unsigned i = 0; i < srv->nworkers; i++) {
+        coll_worker *w = &srv->workers[i];
+        if (!atomic_load(&w->receivers_ready) || atomic_load(&w->npending) == 0)
+            continue;
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&w->ack_notified, &expected, 1))
+            h2o_multithread_send_message(&w->ack_receiver, &w->ack_msg);
+    }
+    atomic_fetch_sub(&srv->cb_active, 1);
+}

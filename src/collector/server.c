@@ -1,0 +1,863 @@
+/* server.c — h2o setup, request dispatch, responses, threads and graceful shutdown.
+ *
+ * Paths the collector answers itself (an app spec may not use them; spec_load refuses):
+ *   GET  /healthz     200 {"status":"ok"}
+ *   GET  /metrics     Prometheus text (metrics.h)
+ *   POST /events      generic ingestion (ingest.h)
+ *   /_sluice/...      reserved for later use (404 today)
+ * Every other path is looked up in the app spec: a route answers its configured status
+ * and body after its event is stored; a known path with another method answers 405 with
+ * Allow; anything else 404. Errors are JSON: {"error":"...","index":N}.
+ *
+ * Limits: bodies above --max-body get 413 from h2o itself (we lower h2o's 1 GiB default);
+ * more than max_headers headers or max_header_bytes of header text get 431 from us. h2o
+ * 2.2 closes the connection without a response for a request head above its own hard
+ * limits (100 headers, ~417 KiB) and for a client idle or stalled past --timeout (it has
+ * no 408); those are documented limitations of the library version.
+ *
+ * Threads: N workers, each an h2o_evloop with its own SO_REUSEPORT listener, so the
+ * kernel spreads connections and no lock is taken per request. The main thread only
+ * waits for SIGINT/SIGTERM and then asks every loop to drain: stop accepting, answer
+ * what is in flight (responses waiting on the log included), close idle keep-alive
+ * connections, exit. The caller closes the log afterwards, which flushes it.
+ */
+#include "collector/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collector/event.h"
+#include "common/json.h"
+
+#define COLL_MAX_QUERY_PARAMS 128
+#define COLL_EVENT_BUF_MAX    ((size_t)192 << 20)
+
+void coll_config_init(coll_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->host = "127.0.0.1";
+    c->port = 5000;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    c->threads = n > 0 ? (unsigned)n : 1;
+    c->max_body = 1 << 20;
+    c->timeout_ms = 10000;
+    c->max_headers = 64;
+    c->max_header_bytes = 16 << 10;
+    c->drain_ms = 10000;
+    coll_ingest_limits_init(&c->limits);
+}
+
+uint64_t coll_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------------- responses */
+
+static void access_log(coll_worker *w, h2o_req_t *req, int status, size_t bytes, uint64_t ns)
+{
+    FILE *f = w->srv->cfg->access_log;
+    if (!f)
+        return;
+    char at[COLL_RECEIVED_AT_LEN + 1];
+    coll_received_at(coll_now_ms(), at);
+    at[COLL_RECEIVED_AT_LEN] = '\0';
+    char peer[INET6_ADDRSTRLEN] = "-";
+    struct sockaddr_storage ss;
+    socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    if (sl > 0) {
+        if (ss.ss_family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, peer, sizeof peer);
+        else if (ss.ss_family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, peer, sizeof peer);
+    }
+    /* one fprintf per line: stdio locks the FILE, so lines of two threads never mix;
+     * the path is printed with %.*s of at most 512 bytes and control bytes are h2o-free
+     * (picohttpparser refuses them in the request line). */
+    int plen = req->path.len > 512 ? 512 : (int)req->path.len;
+    fprintf(f, "%s %s \"%.*s %.*s HTTP/%d.%d\" %d %zu %.3fms\n", peer, at,
+            (int)req->method.len, req->method.base, plen, req->path.base, req->version >> 8,
+            req->version & 0xff, status, bytes, (double)ns / 1e6);
+}
+
+static void finish(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0_ns,
+                   int status, size_t bytes)
+{
+    uint64_t ns = coll_mono_ns() - t0_ns;
+    coll_metrics_request(&w->metrics, route_slot, status, ns);
+    access_log(w, req, status, bytes, ns);
+}
+
+static const char *reason_of(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default:  return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+    }
+}
+
+void coll_respond(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0_ns,
+                  int status, const char *content_type, h2o_iovec_t body)
+{
+    static h2o_generator_t generator = {NULL, NULL};
+    req->res.status = status;
+    req->res.reason = reason_of(status);
+    req->res.content_length = body.len;
+    if (content_type)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                       content_type, strlen(content_type));
+    finish(w, req, route_slot, t0_ns, status, body.len);
+    h2o_start_response(req, &generator);
+    /* body points at memory that outlives the request (spec strings) or at its pool */
+    h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+}
+
+/* A JSON body {"error":msg[,"index":N]} in the request's pool. */
+static h2o_iovec_t error_body(h2o_req_t *req, const char *msg, long long index)
+{
+    size_t mlen = strlen(msg);
+    size_t cap = json_escaped_len(msg, mlen) + 64;
+    char *p = h2o_mem_alloc_pool(&req->pool, cap);
+    size_t n = 0;
+    memcpy(p, "{\"error\":", 9);
+    n = 9;
+    n += json_escape(msg, mlen, p + n);
+    if (index >= 0)
+        n += (size_t)snprintf(p + n, cap - n, ",\"index\":%lld", index);
+    p[n++] = '}';
+    p[n++] = '\n';
+    return h2o_iovec_init(p, n);
+}
+
+void coll_respond_error(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0_ns,
+                        int status, const char *msg, long long index)
+{
+    if (status == 503)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL,
+                       H2O_STRLIT("1"));
+    coll_respond(w, req, route_slot, t0_ns, status, "application/json",
+                 error_body(req, msg, index));
+}
+
+/* ---------------------------------------------------------------- appending */
+
+/* Group append. Handlers build their events into the loop's batch buffer (w->ev, event
+ * i ending at w->ends[i]) and queue their request; at the end of the loop iteration (h2o's
+ * zero timeout runs after the I/O callbacks) one log_append_nowait() takes the events of
+ * every request the iteration handled, so a loop serving 32 keep-alive clients makes one
+ * write(2) instead of 32, and the log's writer lock is taken once per iteration per loop.
+ * The log's batch is all-or-nothing, so each request still is: stored whole, or 503. */
+#define COLL_BATCH_FLUSH_BYTES ((size_t)8 << 20)
+
+static void batch_flush(coll_worker *w)
+{
+    coll_server *srv = w->srv;
+    if (h2o_timeout_is_linked(&w->flush_entry))
+        h2o_timeout_unlink(&w->flush_entry);
+    coll_pending *list = w->batch_head;
+    size_t n = w->nbatch;
+    w->batch_head = w->batch_tail = NULL;
+    if (!list || n == 0) {
+        w->nbatch = 0;
+        sl_buf_reset(&w->ev);
+        return;
+    }
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        w->entries[i].data = w->ev.p + start;
+        w->entries[i].len = (uint32_t)(w->ends[i] - start);
+        w->entries[i].ts_ms = 0;
+        start = w->ends[i];
+    }
+    uint64_t first = 0;
+    sl_err err;
+    sl_err_clear(&err);
+    uint64_t gen = atomic_load(&srv->sync_fail_gen);
+    uint64_t t_append = coll_mono_ns();
+    int rc = log_append_nowait(srv->topic, w->entries, n, &first, &err);
+    /* the batch is the log's now (or refused): responding below may start new requests */
+    w->nbatch = 0;
+    sl_buf_reset(&w->ev);
+    uint64_t durable = log_durable_end(srv->topic);
+    uint64_t off = first;
+    while (list) {
+        coll_pending *p = list;
+        list = p->next;
+        p->next = NULL;
+        if (rc < 0) {
+            coll_metrics_append_failed(&w->metrics);
+            coll_respond_error(w, p->req, p->route_slot, p->t0_ns, rc == -EMSGSIZE ? 413 : 503,
+                               err.msg, -1);
+            continue;
+        }
+        off += p->nevents;
+        p->end = off;
+        p->fail_gen = gen;
+        p->t_append_ns = t_append;
+        if (durable >= p->end) {  /* written is durable with --fsync never / interval */
+            coll_metrics_append(&w->metrics, p->nevents, p->nbytes, coll_mono_ns() - t_append);
+            coll_respond(w, p->req, p->route_slot, p->t0_ns, p->status, p->content_type, p->body);
+        } else {
+            coll_ack_enqueue(w, p);
+        }
+    }
+}
+
+static void on_flush_timeout(h2o_timeout_entry_t *entry)
+{
+    coll_worker *w = H2O_STRUCT_FROM_MEMBER(coll_worker, flush_entry, entry);
+    batch_flush(w);
+}
+
+/* Makes room for `events` more events in the batch, flushing what is there if needed. */
+static void batch_make_room(coll_worker *w, size_t events)
+{
+    if (w->nbatch > 0 && (w->nbatch + events > w->batch_cap || w->ev.len > COLL_BATCH_FLUSH_BYTES))
+        batch_flush(w);
+}
+
+/* Queues req, whose n events were just built into the batch (w->ends[w->nbatch ..]). */
+static void batch_add(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0_ns,
+                      size_t n, int status, const char *content_type, h2o_iovec_t body)
+{
+    coll_pending *p = h2o_mem_alloc_pool(&req->pool, sizeof *p);
+    size_t before = w->nbatch ? w->ends[w->nbatch - 1] : 0;
+    p->next = NULL;
+    p->req = req;
+    p->end = 0;
+    p->fail_gen = 0;
+    p->t0_ns = t0_ns;
+    p->t_append_ns = 0;
+    p->nevents = n;
+    p->nbytes = w->ends[w->nbatch + n - 1] - before;
+    p->route_slot = route_slot;
+    p->status = status;
+    p->body = body;
+    p->content_type = content_type;
+    if (w->batch_tail)
+        w->batch_tail->next = p;
+    else
+        w->batch_head = p;
+    w->batch_tail = p;
+    w->nbatch += n;
+    if (!h2o_timeout_is_linked(&w->flush_entry))
+        h2o_timeout_link(w->loop, &w->ctx.zero_timeout, &w->flush_entry);
+}
+
+/* ---------------------------------------------------------------- handlers */
+
+/* Headers as sent: h2o lowercases names for lookup but keeps orig_name. Host is not in
+ * req->headers (h2o moves it to authority), so it is added first under its usual name.
+ * A header that repeats (names compared case-insensitively) becomes one member whose
+ * value joins the values with ", ", under the first spelling, as a WSGI server hands
+ * them to Flask. The joined text lives in the request's pool. */
+static size_t collect_headers(h2o_req_t *req, coll_header *out, size_t max)
+{
+    size_t n = 0;
+    if (req->input.authority.len > 0 && n < max) {
+        out[n++] = (coll_header){"Host", 4, req->input.authority.base, req->input.authority.len};
+    }
+    for (size_t i = 0; i < req->headers.size && n < max; i++) {
+        const h2o_header_t *h = &req->headers.entries[i];
+        const char *name = h->orig_name ? h->orig_name : h->name->base;
+        size_t j = 0;
+        while (j < n && !(out[j].name_len == h->name->len &&
+                          h2o_lcstris(out[j].name, out[j].name_len, h->name->base, h->name->len)))
+            j++;
+        if (j < n) {
+            size_t len = out[j].value_len + 2 + h->value.len;
+            char *v = h2o_mem_alloc_pool(&req->pool, len);
+            memcpy(v, out[j].value, out[j].value_len);
+            memcpy(v + out[j].value_len, ", ", 2);
+            memcpy(v + out[j].value_len + 2, h->value.base, h->value.len);
+            out[j].value = v;
+            out[j].value_len = len;
+            continue;
+        }
+        out[n++] = (coll_header){name, h->name->len, h->value.base, h->value.len};
+    }
+    return n;
+}
+
+static bool headers_too_large(coll_worker *w, h2o_req_t *req)
+{
+    const coll_config *cfg = w->srv->cfg;
+    if (req->headers.size > cfg->max_headers)
+        return true;
+    uint64_t bytes = req->input.authority.len;
+    for (size_t i = 0; i < req->headers.size; i++)
+        bytes += req->headers.entries[i].name->len + req->headers.entries[i].value.len;
+    return bytes > cfg->max_header_bytes;
+}
+
+static bool method_is(h2o_req_t *req, const char *m)
+{
+    size_t n = strlen(m);
+    return req->method.len == n && memcmp(req->method.base, m, n) == 0;
+}
+
+static void handle_events(coll_worker *w, h2o_req_t *req, uint64_t t0)
+{
+    const size_t slot = w->srv->app->nroutes + COLL_RT_EVENTS;
+    if (!method_is(req, "POST")) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, H2O_STRLIT("POST"));
+        coll_respond_error(w, req, slot, t0, 405, "POST /events only", -1);
+        return;
+    }
+    bool ndjson = false;
+    ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (ct >= 0) {
+        h2o_iovec_t v = req->headers.entries[ct].value;
+        ndjson = h2o_strstr(v.base, v.len, H2O_STRLIT("ndjson")) != SIZE_MAX ||
+                 h2o_strstr(v.base, v.len, H2O_STRLIT("jsonl")) != SIZE_MAX;
+    }
+    coll_header hdrs[130];
+    size_t nh = collect_headers(req, hdrs, sizeof hdrs / sizeof hdrs[0]);
+    coll_ingest_error e = {0, -1, NULL, 0};
+    batch_make_room(w, w->srv->cfg->limits.max_events);
+    long n = coll_ingest_body(req->entity.base ? req->entity.base : "", req->entity.len, ndjson,
+                              &w->srv->cfg->limits, hdrs, nh, coll_now_ms(), &w->ev,
+                              &w->scratch, w->ends + w->nbatch, &e);
+    if (n < 0) {
+        char msg[200];
+        if (e.status == 400 && e.pos > 0)
+            snprintf(msg, sizeof msg, "%s (at byte %zu)", e.what, e.pos);
+        else
+            snprintf(msg, sizeof msg, "%s", e.what);
+        coll_respond_error(w, req, slot, t0, e.status, msg, e.index);
+        return;
+    }
+    char *body = h2o_mem_alloc_pool(&req->pool, 48);
+    int blen = snprintf(body, 48, "{\"stored\":%ld}\n", n);
+    batch_add(w, req, slot, t0, (size_t)n, 200, "application/json",
+              h2o_iovec_init(body, (size_t)blen));
+}
+
+static void handle_metrics(coll_worker *w, h2o_req_t *req, uint64_t t0)
+{
+    coll_server *srv = w->srv;
+    const size_t slot = srv->app->nroutes + COLL_RT_METRICS;
+    const coll_metrics *ms[256];
+    size_t n = srv->nworkers < 256 ? srv->nworkers : 256;
+    for (size_t i = 0; i < n; i++)
+        ms[i] = &srv->workers[i].metrics;
+    sl_buf out;
+    sl_buf_init(&out, 4 << 20);
+    if (coll_metrics_render(ms, n, srv->route_names, &out) < 0) {
+        sl_buf_free(&out);
+        coll_respond_error(w, req, slot, t0, 500, "metrics too large", -1);
+        return;
+    }
+    h2o_iovec_t body = h2o_strdup(&req->pool, out.p ? out.p : "", out.len);
+    sl_buf_free(&out);
+    coll_respond(w, req, slot, t0, 200, "text/plain; version=0.0.4", body);
+}
+
+static void handle_route(coll_worker *w, h2o_req_t *req, uint64_t t0, const spec_route *rt)
+{
+    coll_server *srv = w->srv;
+    size_t slot = (size_t)(rt - srv->app->routes);
+    const char *ctype = rt->content_type ? rt->content_type : "text/html; charset=utf-8";
+    h2o_iovec_t body = rt->body ? h2o_iovec_init(rt->body, strlen(rt->body))
+                                : h2o_iovec_init("", 0);
+    int status = rt->status ? rt->status : 200;
+    if (!rt->event_type) {
+        coll_respond(w, req, slot, t0, status, ctype, body);
+        return;
+    }
+    spec_kv q[COLL_MAX_QUERY_PARAMS];
+    int nq = 0;
+    if (req->query_at != SIZE_MAX) {
+        nq = coll_query_decode(req->path.base + req->query_at + 1,
+                               req->path.len - req->query_at - 1, &w->qscratch,
+                               (struct spec_kv *)q, COLL_MAX_QUERY_PARAMS);
+        if (nq < 0) {
+            coll_respond_error(w, req, slot, t0, 400, "too many query parameters (max 128)", -1);
+            return;
+        }
+    }
+    int64_t now = coll_now_ms();
+    batch_make_room(w, 1);
+    coll_ev ev;
+    coll_ev_begin(&ev, &w->ev);
+    int rc = coll_ev_add_envelope(&ev, rt->event_type, strlen(rt->event_type), now);
+    if (rc == 0 && rt->nfields > 0) {
+        sl_err err;
+        sl_err_clear(&err);
+        if ((rc = coll_ev_comma(&ev)) == 0) {
+            rc = spec_route_render(rt, &w->rng, q, (size_t)nq, now, &w->ev, &err);
+            if (rc == -EINVAL) {
+                coll_ev_abort(&ev);
+                coll_respond_error(w, req, slot, t0, 400, err.msg, -1);
+                return;
+            }
+        }
+        for (size_t i = 0; rc == 0 && i < rt->nfields; i++)
+            rc = coll_ev_mark(&ev, rt->fields[i].name, strlen(rt->fields[i].name));
+    }
+    coll_header hdrs[130];
+    size_t nh = collect_headers(req, hdrs, sizeof hdrs / sizeof hdrs[0]);
+    for (size_t i = 0; rc >= 0 && i < nh; i++)
+        rc = coll_ev_add_str(&ev, hdrs[i].name, hdrs[i].name_len, hdrs[i].value, hdrs[i].value_len);
+    for (int i = 0; rc >= 0 && i < nq; i++)
+        rc = coll_ev_add_str(&ev, q[i].key, q[i].key_len, q[i].val, q[i].val_len);
+    if (rc >= 0)
+        rc = coll_ev_end(&ev);
+    if (rc >= 0 && w->ev.len - ev.start > w->srv->cfg->limits.max_event_bytes)
+        rc = -EMSGSIZE;
+    if (rc < 0) {
+        bool too_many = ev.overflow;
+        coll_ev_abort(&ev);
+        coll_respond_error(w, req, slot, t0, too_many ? 400 : 413,
+                           too_many ? "too many fields in the event" : "event too large", -1);
+        return;
+    }
+    w->ends[w->nbatch] = w->ev.len;
+    batch_add(w, req, slot, t0, 1, status, ctype, body);
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    /* the context is embedded in its worker */
+    coll_worker *w = H2O_STRUCT_FROM_MEMBER(coll_worker, ctx, req->conn->ctx);
+    coll_server *srv = w->srv;
+    uint64_t t0 = coll_mono_ns();
+    const size_t unmatched = srv->app->nroutes + COLL_RT_UNMATCHED;
+    const h2o_iovec_t path = req->path_normalized;
+
+    if (headers_too_large(w, req)) {
+        coll_respond_error(w, req, unmatched, t0, 431, "request header fields too large", -1);
+        return 0;
+    }
+    if (h2o_memis(path.base, path.len, H2O_STRLIT("/events"))) {
+        handle_events(w, req, t0);
+        return 0;
+    }
+    if (h2o_memis(path.base, path.len, H2O_STRLIT("/healthz"))) {
+        coll_respond(w, req, srv->app->nroutes + COLL_RT_HEALTHZ, t0, 200, "application/json",
+                     h2o_iovec_init(H2O_STRLIT("{\"status\":\"ok\"}\n")));
+        return 0;
+    }
+    if (h2o_memis(path.base, path.len, H2O_STRLIT("/metrics"))) {
+        handle_metrics(w, req, t0);
+        return 0;
+    }
+    bool mismatch = false;
+    const spec_route *rt = NULL;
+    if (!(path.len >= 9 && !memcmp(path.base, "/_sluice/", 9)))
+        rt = spec_route_find(srv->app, req->method.base, req->method.len, path.base, path.len,
+                             &mismatch);
+    if (rt) {
+        handle_route(w, req, t0, rt);
+        return 0;
+    }
+    if (mismatch) {
+        /* Allow: every method some route of this path accepts */
+        char allow[128];
+        size_t an = 0;
+        for (size_t i = 0; i < srv->app->nroutes; i++) {
+            const spec_route *r = &srv->app->routes[i];
+            if (!r->method || strlen(r->path) != path.len || memcmp(r->path, path.base, path.len))
+                continue;
+            size_t ml = strlen(r->method);
+            if (an + ml + 2 >= sizeof allow)
+                break;
+            if (an) {
+                allow[an++] = ',';
+                allow[an++] = ' ';
+            }
+            memcpy(allow + an, r->method, ml);
+            an += ml;
+        }
+        h2o_iovec_t av = h2o_strdup(&req->pool, allow, an);
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, av.base, av.len);
+        coll_respond_error(w, req, unmatched, t0, 405, "method not allowed for this path", -1);
+        return 0;
+    }
+    coll_respond_error(w, req, unmatched, t0, 404, "no such route", -1);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- sockets, threads */
+
+/* SO_REUSEPORT lets any process of the same user join a port, so a second
+ * `sluice serve` on a busy port would silently share it. A probe bind without
+ * SO_REUSEPORT fails with EADDRINUSE if anybody listens there already. */
+static bool port_in_use(const struct addrinfo *ai)
+{
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    bool busy = bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno == EADDRINUSE;
+    close(fd);
+    return busy;
+}
+
+static int bind_listener(const coll_config *cfg, bool probe, int *out_fd, sl_err *err)
+{
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+    char port[8];
+    snprintf(port, sizeof port, "%u", cfg->port);
+    int gai = getaddrinfo(cfg->host, port, &hints, &ai);
+    if (gai != 0)
+        return sl_err_set(err, -EINVAL, false, "cannot resolve listen address %s: %s", cfg->host,
+                          gai_strerror(gai));
+    if (probe && port_in_use(ai)) {
+        freeaddrinfo(ai);
+        return sl_err_set(err, -EADDRINUSE, false,
+                          "cannot listen on %s:%u: address already in use", cfg->host, cfg->port);
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        int e = errno;
+        freeaddrinfo(ai);
+        return sl_err_errno(err, e, "socket");
+    }
+    int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0) {
+        int e = errno;
+        close(fd);
+        freeaddrinfo(ai);
+        return sl_err_errno(err, e, "setsockopt");
+    }
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
+        int e = errno;
+        close(fd);
+        freeaddrinfo(ai);
+        if (e == EADDRINUSE)
+            return sl_err_set(err, -e, false, "cannot listen on %s:%u: address already in use",
+                              cfg->host, cfg->port);
+        return sl_err_errno(err, e, "cannot listen on %s:%u", cfg->host, cfg->port);
+    }
+    freeaddrinfo(ai);
+    *out_fd = fd;
+    return 0;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    coll_worker *w = listener->data;
+    if (err)
+        return;
+    /* accept a few per wake-up: fairness between loops comes from SO_REUSEPORT */
+    for (int i = 0; i < 16; i++) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (!sock)
+            break;
+        h2o_accept(&w->accept_ctx, sock);
+    }
+}
+
+static int close_conn_cb(h2o_req_t *req, void *cbdata)
+{
+    (void)cbdata;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (sock)
+        shutdown(h2o_socket_get_fd(sock), SHUT_RDWR);
+    return 0;
+}
+
+static bool has_conns(coll_worker *w)
+{
+    return !h2o_linklist_is_empty(&w->ctx.http1._conns);
+}
+
+static void on_ctl_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    coll_worker *w = H2O_STRUCT_FROM_MEMBER(coll_worker, ctl_receiver, receiver);
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *m =
+            H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        h2o_linklist_unlink(&m->link);
+    }
+    if (w->draining)
+        return;
+    w->draining = true;
+    if (w->listener) {  /* stop accepting; the kernel refuses new connections once all close */
+        h2o_socket_read_stop(w->listener);
+        h2o_socket_close(w->listener);
+        w->listener = NULL;
+        w->listen_fd = -1;
+    }
+    /* keep-alive off for the responses still due. (Not h2o_context_request_shutdown():
+     * that also arms HTTP/2's GOAWAY timer, which h2o_context_dispose then trips over.) */
+    w->ctx.shutdown_requested = 1;
+}
+
+/* Phases shared by the main thread and the workers (srv->mu / srv->cv). */
+static void phase_signal(coll_server *srv, unsigned *counter)
+{
+    pthread_mutex_lock(&srv->mu);
+    (*counter)++;
+    pthread_cond_broadcast(&srv->cv);
+    pthread_mutex_unlock(&srv->mu);
+}
+
+static void phase_wait(coll_server *srv, const unsigned *counter, unsigned target)
+{
+    pthread_mutex_lock(&srv->mu);
+    while (*counter < target)
+        pthread_cond_wait(&srv->cv, &srv->mu);
+    pthread_mutex_unlock(&srv->mu);
+}
+
+/* Everything h2o is created, run and disposed of in the worker's own thread: h2o keeps
+ * per-thread buffer recyclers (__thread), and a socket created on one thread but used on
+ * another would recycle its buffers into the wrong thread's free list. */
+static void worker_h2o_init(coll_worker *w)
+{
+    w->loop = h2o_evloop_create();
+    h2o_context_init(&w->ctx, w->loop, &w->srv->gconf);
+    w->ctx_ready = true;
+    w->accept_ctx.ctx = &w->ctx;
+    w->accept_ctx.hosts = w->srv->gconf.hosts;
+    w->listener = h2o_evloop_socket_create(w->loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    w->listener->data = w;
+    h2o_socket_read_start(w->listener, on_accept);
+    coll_ack_init(w);
+    h2o_multithread_register_receiver(w->ctx.queue, &w->ctl_receiver, on_ctl_message);
+    atomic_store(&w->receivers_ready, true);
+}
+
+static void worker_h2o_dispose(coll_worker *w)
+{
+    h2o_multithread_unregister_receiver(w->ctx.queue, &w->ack_receiver);
+    h2o_multithread_unregister_receiver(w->ctx.queue, &w->ctl_receiver);
+    if (w->listener) {
+        h2o_socket_read_stop(w->listener);
+        h2o_socket_close(w->listener);
+        w->listener = NULL;
+        w->listen_fd = -1;
+    }
+    /* let h2o run its deferred frees (closed sockets) before the context goes */
+    for (int i = 0; i < 3; i++)
+        h2o_evloop_run(w->loop, 0);
+    batch_flush(w);  /* nothing should be left; an empty flush just unlinks the timer */
+    /* h2o 2.2.5's context_dispose leaves the queue it created (and its pipe socket)
+     * behind, and h2o_multithread_destroy_queue() on it crashes in this version; it is
+     * freed at exit (one per thread, tests suppress it for LeakSanitizer). */
+    h2o_context_dispose(&w->ctx);
+    /* this thread's recycled socket buffers would die with its TLS */
+    while (h2o_socket_buffer_prototype.allocator._link) {
+        void *chunk = h2o_socket_buffer_prototype.allocator._link;
+        h2o_socket_buffer_prototype.allocator._link = *(void **)chunk;
+        free(chunk);
+    }
+    h2o_socket_buffer_prototype.allocator.cnt = 0;
+    h2o_evloop_destroy(w->loop);
+    w->loop = NULL;
+    w->ctx_ready = false;
+}
+
+static void *worker_main(void *arg)
+{
+    coll_worker *w = arg;
+    coll_server *srv = w->srv;
+    const coll_config *cfg = srv->cfg;
+    worker_h2o_init(w);
+    phase_signal(srv, &srv->nready);
+
+    while (!w->draining)
+        h2o_evloop_run(w->loop, INT32_MAX);
+
+    /* Drain: answer everything waiting on the log, then close idle connections. A request
+     * still being read (or written) gets until the deadline. */
+    uint64_t deadline = coll_mono_ns() + cfg->drain_ms * 1000000u;
+    batch_flush(w);
+    while (w->pend_head && coll_mono_ns() < deadline)
+        h2o_evloop_run(w->loop, 20);
+    bool closed = false;
+    while (has_conns(w) && coll_mono_ns() < deadline) {
+        if (!closed) {
+            /* idle keep-alive connections sit in "reading the next request": a shutdown
+             * makes the read fail and h2o frees the connection. Responses in flight were
+             * handed to the socket already; h2o finishes writing them first. */
+            h2o_evloop_run(w->loop, 0);
+            w->ctx.globalconf->http1.callbacks.foreach_request(&w->ctx, close_conn_cb, NULL);
+            closed = true;
+        }
+        h2o_evloop_run(w->loop, 20);
+    }
+    /* wait until the main thread has detached the log's durable callback, which may
+     * still post to our receiver, before the receiver goes away */
+    phase_signal(srv, &srv->ndrained);
+    phase_wait(srv, &srv->disposable, 1);
+    worker_h2o_dispose(w);
+    return NULL;
+}
+
+/* Main thread, after the worker's thread is gone (or never started). */
+static void worker_destroy(coll_worker *w)
+{
+    if (w->ctx_ready)  /* only if its thread never ran: it disposes of h2o itself */
+        worker_h2o_dispose(w);
+    if (w->listen_fd >= 0)
+        close(w->listen_fd);
+    sl_buf_free(&w->ev);
+    sl_buf_free(&w->scratch);
+    sl_buf_free(&w->qscratch);
+    free(w->ends);
+    free(w->entries);
+    coll_metrics_free(&w->metrics);
+}
+
+static int worker_init(coll_server *srv, coll_worker *w, unsigned index, sl_err *err)
+{
+    const coll_config *cfg = srv->cfg;
+    w->srv = srv;
+    w->index = index;
+    w->listen_fd = -1;
+    /* below the log's own 256 MiB batch limit, so that a batch is never refused whole */
+    sl_buf_init(&w->ev, COLL_EVENT_BUF_MAX);
+    sl_buf_init(&w->scratch, COLL_EVENT_BUF_MAX);
+    sl_buf_init(&w->qscratch, 1 << 20);
+    w->batch_cap = cfg->limits.max_events + 4096;
+    w->ends = calloc(w->batch_cap, sizeof *w->ends);
+    w->entries = calloc(w->batch_cap, sizeof *w->entries);
+    w->flush_entry.cb = on_flush_timeout;
+    if (!w->ends || !w->entries || coll_metrics_init(&w->metrics, srv->app->nroutes) < 0)
+        return sl_err_set(err, -ENOMEM, true, "out of memory");
+    uint64_t seed;
+    if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+        seed = coll_mono_ns() ^ ((uint64_t)index << 40);
+    spec_rng_seed(&w->rng, seed);
+    /* bound here, in the main thread, so that "address in use" is reported at once */
+    return bind_listener(cfg, index == 0, &w->listen_fd, err);
+}
+
+int coll_server_run(const coll_config *cfg, const spec_app *app, log_topic *topic, sl_err *err)
+{
+    coll_server *srv = calloc(1, sizeof *srv);
+    sigset_t sigs, oldsigs;
+    int rc = 0;
+    if (!srv)
+        return sl_err_set(err, -ENOMEM, true, "out of memory");
+    srv->cfg = cfg;
+    srv->app = app;
+    srv->topic = topic;
+    pthread_mutex_init(&srv->mu, NULL);
+    pthread_cond_init(&srv->cv, NULL);
+
+    /* Signals: blocked in every thread (inherited), taken synchronously by the main thread. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, &oldsigs);
+    signal(SIGPIPE, SIG_IGN);
+
+    srv->route_names = calloc(app->nroutes + COLL_RT_NSPECIAL, sizeof *srv->route_names);
+    if (!srv->route_names) {
+        rc = sl_err_set(err, -ENOMEM, true, "out of memory");
+        goto out_free;
+    }
+    for (size_t i = 0; i < app->nroutes; i++)
+        srv->route_names[i] = app->routes[i].path;
+    srv->route_names[app->nroutes + COLL_RT_EVENTS] = "/events";
+    srv->route_names[app->nroutes + COLL_RT_HEALTHZ] = "/healthz";
+    srv->route_names[app->nroutes + COLL_RT_METRICS] = "/metrics";
+    srv->route_names[app->nroutes + COLL_RT_UNMATCHED] = "unmatched";
+
+    h2o_config_init(&srv->gconf);
+    srv->gconf.server_name = h2o_iovec_init(H2O_STRLIT("sluice"));
+    srv->gconf.max_request_entity_size = (size_t)cfg->max_body;
+    srv->gconf.http1.req_timeout = cfg->timeout_ms;
+    srv->gconf.http1.upgrade_to_http2 = 0;
+    srv->hostconf = h2o_config_register_host(&srv->gconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *pathconf = h2o_config_register_path(srv->hostconf, "/", 0);
+    h2o_handler_t *handler = h2o_create_handler(pathconf, sizeof *handler);
+    handler->on_req = on_req;
+
+    srv->workers = calloc(cfg->threads, sizeof *srv->workers);
+    if (!srv->workers) {
+        rc = sl_err_set(err, -ENOMEM, true, "out of memory");
+        goto out_conf;
+    }
+    for (unsigned i = 0; i < cfg->threads; i++) {
+        srv->nworkers = i + 1;
+        if ((rc = worker_init(srv, &srv->workers[i], i, err)) < 0)
+            goto out_workers;
+    }
+    unsigned nstarted = 0;
+    for (unsigned i = 0; i < srv->nworkers; i++) {
+        int e = pthread_create(&srv->workers[i].tid, NULL, worker_main, &srv->workers[i]);
+        if (e != 0) {
+            rc = sl_err_errno(err, e, "pthread_create");
+            break;
+        }
+        srv->workers[i].started = true;
+        nstarted++;
+    }
+    phase_wait(srv, &srv->nready, nstarted);
+    atomic_store(&srv->cb_enabled, true);
+    log_set_durable_callback(topic, coll_ack_on_durable, srv);
+
+    if (rc == 0) {
+        if (cfg->banner) {
+            printf("%s\n", cfg->banner);
+            fflush(stdout);
+        }
+        int sig = 0;
+        sigwait(&sigs, &sig);
+        fprintf(stderr, "sluice serve: %s, draining\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    }
+    for (unsigned i = 0; i < srv->nworkers; i++)
+        if (srv->workers[i].started)
+            h2o_multithread_send_message(&srv->workers[i].ctl_receiver, &srv->workers[i].ctl_msg);
+    /* once every loop has drained: no more appends; detach the callback and wait for a
+     * call already under way on the log's sync thread, then let the loops dispose */
+    phase_wait(srv, &srv->ndrained, nstarted);
+    log_set_durable_callback(topic, NULL, NULL);
+    atomic_store(&srv->cb_enabled, false);
+    while (atomic_load(&srv->cb_active) > 0)
+        sched_yield();
+    phase_signal(srv, &srv->disposable);
+    for (unsigned i = 0; i < srv->nworkers; i++)
+        if (srv->workers[i].started)
+            pthread_join(srv->workers[i].tid, NULL);
+
+out_workers:
+    for (unsigned i = 0; i < srv->nworkers; i++)
+        worker_destroy(&srv->workers[i]);
+    free(srv->workers);
+out_conf:
+    h2o_config_dispose(&srv->gconf);
+out_free:
+    free(srv->route_names);
+    pthread_mutex_destroy(&srv->mu);
+    pthread_cond_destroy(&srv->cv);
+    free(srv);
+    pthread_sigmask(SIG_SETMASK, &oldsigs, NULL);
+    return rc;
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# POST /events: a JSON object, an array, NDJSON; every error case answers 400 with a JSON
+# body naming the index and stores nothing; limits answer 413 / 431; wrong method 405.
+source tests/lib.sh
+source tests/e2e/collector_lib.inc
+
+start_serve apps/game.yaml --max-body 64KiB --max-events 100 --max-headers 20 --timeout 2s
+
+post() { # body [curl args] -> prints "STATUS BODY"
+  local body=$1; shift
+  curl -s --max-time 10 -w ' %{http_code}' -X POST --data-binary "$body" "$@" "$URL/events"
+}
+count() { events | wc -l; }
+
+expect_eq "object" "$(post '{"event_type":"signup","plan":"pro"}' -H 'Content-Type: application/json')" '{"stored":1}
+ 200'
+expect_eq "array" "$(post '[{"event_type":"a","n":1},{"event_type":"b","n":2,"event_id":"c-1"}]')" '{"stored":2}
+ 200'
+expect_eq "ndjson" "$(post $'{"event_type":"c"}\n{"event_type":"d"}\n' -H 'Content-Type: application/x-ndjson')" '{"stored":2}
+ 200'
+expect_eq "count after good posts" "$(count)" 5
+
+events > "$T/ev.ndjson"
+python3 - "$T/ev.ndjson" <<'PY' || fail "stored events"
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+assert [e["event_type"] for e in evs] == ["signup", "a", "b", "c", "d"], evs
+assert evs[0]["plan"] == "pro" and evs[0]["Content-Type"] == "application/json"
+assert evs[2]["client_event_id"] == "c-1" and evs[2]["event_id"] != "c-1"
+assert all(e["User-Agent"].startswith("curl/") and "received_at" in e for e in evs)
+assert len({e["event_id"] for e in evs}) == 5
+PY
+
+# errors: 400 + {"error":..., "index":N}, nothing stored
+check_400() { # name body index
+  local out; out=$(post "$2")
+  [[ "$out" == *' 400' ]] || fail "$1: expected 400, got: $out"
+  [[ "$out" == *'"error":'* ]] || fail "$1: no error member: $out"
+  if [ "$3" != - ]; then [[ "$out" == *"\"index\":$3}"* ]] || fail "$1: expected index $3: $out"; fi
+}
+check_400 "bad element in array" '[{"event_type":"a"},{"event_type":"b"},{"no_type":1}]' 2
+check_400 "bad json in ndjson" $'{"event_type":"a"}\n{"event_type":"b",}\n' 1
+check_400 "invalid type" '{"event_type":"Not Valid"}' 0
+check_400 "not an object" '[{"event_type":"a"}, 3]' 1
+check_400 "empty body" '' -
+check_400 "empty array" '[]' -
+check_400 "too deep" "{\"event_type\":\"a\",\"x\":$(printf '[%.0s' $(seq 40))1$(printf ']%.0s' $(seq 40))}" 0
+check_400 "duplicate member" '{"event_type":"a","k":1,"k":2}' 0
+expect_eq "nothing stored by bad requests" "$(count)" 5
+
+# limits
+big=$(python3 -c 'print("{\"event_type\":\"a\",\"pad\":\"" + "x"*70000 + "\"}")')
+out=$(post "$big"); [[ "$out" == *' 413' ]] || fail "body over --max-body: $out"
+many=$(python3 -c 'print("[" + ",".join(["{\"event_type\":\"a\"}"]*101) + "]")')
+out=$(post "$many"); [[ "$out" == *' 413' ]] || fail "over --max-events: $out"
+hdrs=(); for i in $(seq 25); do hdrs+=(-H "X-H$i: v"); done
+expect_eq "too many headers" "$(status_of "$URL/purchase_a_sword" "${hdrs[@]}")" 431
+expect_eq "header too large" "$(status_of "$URL/purchase_a_sword" -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)")" 431
+expect_eq "GET /events" "$(status_of "$URL/events")" 405
+expect_eq "nothing stored by refused requests" "$(count)" 5
+# a client that stalls in the middle of its request head is disconnected after --timeout
+# (h2o 2.2 closes without a 408 response), and stores nothing
+python3 - "$PORT" <<'PY' || fail "slow client not disconnected"
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /purchase_a_sword HTTP/1.1\r\nHost: x\r\n")
+t = time.time(); s.settimeout(20)
+data = s.recv(100)
+took = time.time() - t
+assert data == b"" and 1.0 < took < 15, (data, took)
+PY
+# the server is still healthy after all of that
+expect_eq "still serving" "$(status_of "$URL/healthz")" 200
+stop_serve
+echo ok
