@@ -1,0 +1,465 @@
+/* server.c — the admin server's thread: one h2o event loop, the routes of admin.h, and a
+ * one-second tick that samples the log and scrapes the collector.
+ *
+ * Why one thread: everything here is observation for one person's browser; one loop
+ * owning the log reader, the engine and the caches needs no lock. A SQL statement runs
+ * on the loop and holds it for at most the statement timeout (the page shows "running").
+ * Stop: admin_stop() sets `stop`; the loop wakes at least every ADMIN_TICK_MS to see it.
+ */
+#include "admin/admin.h"
+
+#include <errno.h>
+#include <h2o.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "admin/parts.h"
+
+#define ADMIN_TICK_MS       250
+#define ADMIN_SAMPLE_MS     1000
+#define ADMIN_SQL_MAX_BODY  (64u << 10)
+#define ADMIN_RESP_MAX      (64u << 20)
+
+struct admin_server {
+    admin_config     cfg;
+    pthread_t        tid;
+    bool             started;
+    atomic_bool      stop;
+    int              listen_fd;
+    h2o_globalconf_t gconf;
+    bool             gconf_ready;
+    h2o_evloop_t    *loop;
+    h2o_context_t    ctx;
+    bool             ctx_ready;
+    h2o_accept_ctx_t accept_ctx;
+    h2o_socket_t    *listener;
+
+    admin_sampler   *sampler;
+    admin_tables    *tables;
+    admin_reqstats   reqs;
+    q_engine        *engine;      /* opened on first use (the warehouse may not exist yet) */
+    char             engine_error[SL_ERR_MSG_MAX];
+    int64_t          last_sample_ms;
+};
+
+void admin_config_init(admin_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->host = "127.0.0.1";
+    c->port = 8089;
+    c->stream_job = "stream";
+    c->collector_host = "127.0.0.1";
+    c->sql_timeout_ms = 10000;
+    c->sql_max_rows = 1000;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static admin_server *server_of(h2o_req_t *req)
+{
+    return H2O_STRUCT_FROM_MEMBER(admin_server, ctx, req->conn->ctx);
+}
+
+/* ---------------------------------------------------------------- responses */
+
+static void respond(h2o_req_t *req, int status, const char *ctype, const char *body, size_t len,
+                    bool copy)
+{
+    static h2o_generator_t generator = {NULL, NULL};
+    req->res.status = status;
+    req->res.reason = status == 200 ? "OK" : status == 404 ? "Not Found"
+                    : status == 405 ? "Method Not Allowed" : status == 413 ? "Payload Too Large"
+                    : status < 500 ? "Bad Request" : "Internal Server Error";
+    req->res.content_length = len;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
+                   strlen(ctype));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-store"));
+    h2o_iovec_t v = copy ? h2o_strdup(&req->pool, body, len) : h2o_iovec_init(body, len);
+    h2o_start_response(req, &generator);
+    h2o_send(req, &v, 1, H2O_SEND_STATE_FINAL);
+}
+
+static void respond_json(h2o_req_t *req, int status, sl_buf *b)
+{
+    respond(req, status, "application/json", b->p ? b->p : "{}", b->p ? b->len : 2, true);
+}
+
+static void respond_error(h2o_req_t *req, int status, const char *msg)
+{
+    sl_buf b;
+    sl_buf_init(&b, 4096);
+    if (sl_buf_adds(&b, "{\"error\":") || admin_json_str(&b, msg, strlen(msg)) ||
+        sl_buf_adds(&b, "}\n")) {
+        sl_buf_reset(&b);
+        sl_buf_adds(&b, "{\"error\":\"error\"}\n");
+    }
+    respond_json(req, status, &b);
+    sl_buf_free(&b);
+}
+
+/* ---------------------------------------------------------------- observers */
+
+static q_engine *engine(admin_server *a)
+{
+    if (a->engine)
+        return a->engine;
+    q_engine_opts eo = {.data_dir = a->cfg.data_dir, .timeout_ms = a->cfg.sql_timeout_ms,
+                        .threads = 2};
+    sl_err err = {0};
+    if (q_engine_open(&eo, &a->engine, &err) < 0) {
+        a->engine = NULL;
+        snprintf(a->engine_error, sizeof a->engine_error, "%s", err.msg);
+        return NULL;
+    }
+    return a->engine;
+}
+
+static void sample(admin_server *a)
+{
+    a->last_sample_ms = mono_ms();
+    admin_sampler_tick(a->sampler);
+    if (a->cfg.collector_port)
+        admin_scrape(a->cfg.collector_host, a->cfg.collector_port, 500, &a->reqs);
+}
+
+static int batches_json(admin_server *a, sl_buf *b)
+{
+    static admin_batch snap[ADMIN_BATCH_RING];  /* admin thread only */
+    uint64_t nb = 0, ne = 0;
+    size_t n = admin_batches_snapshot(a->cfg.batches, snap, ADMIN_BATCH_RING, &nb, &ne);
+    int rc = sl_buf_printf(b, "\"stream\":{\"job\":\"%s\",\"batches\":%llu,\"events\":%llu},"
+                              "\"batches\":[", a->cfg.stream_job, (unsigned long long)nb,
+                           (unsigned long long)ne);
+    for (size_t i = 0; i < n && !rc; i++) {
+        const admin_batch *x = &snap[i];
+        rc = sl_buf_printf(b,
+                           "%s{\"at_ms\":%lld,\"first\":%llu,\"last\":%llu,\"events\":%llu,"
+                           "\"rejected\":%llu,\"files\":%llu,\"lag\":%llu,\"ms\":%lld,"
+                           "\"route_ms\":%lld,\"write_ms\":%lld,\"replay\":%s}",
+                           i ? "," : "", (long long)x->at_ms, (unsigned long long)x->first,
+                           (unsigned long long)x->last, (unsigned long long)x->events,
+                           (unsigned long long)x->rejected, (unsigned long long)x->files,
+                           (unsigned long long)x->lag, (long long)x->ms, (long long)x->route_ms,
+                           (long long)x->write_ms, x->replay ? "true" : "false");
+    }
+    return rc ? rc : sl_buf_addc(b, ']');
+}
+
+/* The value of query parameter name as an unsigned number, or def. */
+static uint64_t query_u64(h2o_req_t *req, const char *name, uint64_t def, uint64_t max)
+{
+    if (req->query_at == SIZE_MAX)
+        return def;
+    const char *q = req->path.base + req->query_at + 1;
+    size_t ql = req->path.len - req->query_at - 1, nl = strlen(name);
+    for (size_t i = 0; i + nl < ql; i++) {
+        if ((i == 0 || q[i - 1] == '&') && !memcmp(q + i, name, nl) && q[i + nl] == '=') {
+            uint64_t v = 0;
+            size_t k = i + nl + 1, digits = 0;
+            for (; k < ql && q[k] >= '0' && q[k] <= '9' && digits < 12; k++, digits++)
+                v = v * 10 + (uint64_t)(q[k] - '0');
+            if (!digits)
+                return def;
+            return v > max ? max : v;
+        }
+    }
+    return def;
+}
+
+static void handle_stats(admin_server *a, h2o_req_t *req)
+{
+    if (mono_ms() - a->last_sample_ms > ADMIN_SAMPLE_MS / 2)
+        sample(a);
+    unsigned secs = (unsigned)query_u64(req, "secs", 120, ADMIN_RATE_SECS);
+    sl_buf b;
+    sl_buf_init(&b, ADMIN_RESP_MAX);
+    const spec_app *app = a->cfg.app;
+    int64_t now = wall_ms();
+    int rc = sl_buf_printf(&b, "{\"now_ms\":%lld,\"app\":", (long long)now);
+    const char *name = app && app->name ? app->name : "";
+    rc = rc ? rc : admin_json_str(&b, name, strlen(name));
+    rc = rc ? rc : sl_buf_adds(&b, ",\"data_dir\":");
+    rc = rc ? rc : admin_json_str(&b, a->cfg.data_dir, strlen(a->cfg.data_dir));
+    rc = rc ? rc : sl_buf_addc(&b, ',');
+    rc = rc ? rc : admin_sampler_stats_json(a->sampler, &b, secs, now / 1000);
+    rc = rc ? rc : sl_buf_addc(&b, ',');
+    rc = rc ? rc : admin_reqstats_json(&a->reqs, &b);
+    rc = rc ? rc : sl_buf_addc(&b, ',');
+    rc = rc ? rc : batches_json(a, &b);
+    rc = rc ? rc : sl_buf_addc(&b, ',');
+    q_engine *e = rc ? NULL : engine(a);
+    if (!rc && e) {
+        rc = admin_tables_json(a->tables, e, &b);
+    } else if (!rc) {
+        rc = sl_buf_adds(&b, "\"tables\":[],\"tables_error\":");
+        rc = rc ? rc : admin_json_str(&b, a->engine_error, strlen(a->engine_error));
+    }
+    rc = rc ? rc : sl_buf_adds(&b, "}\n");
+    if (rc)
+        respond_error(req, 500, "stats too large");
+    else
+        respond_json(req, 200, &b);
+    sl_buf_free(&b);
+}
+
+static void handle_latest(admin_server *a, h2o_req_t *req)
+{
+    if (mono_ms() - a->last_sample_ms > ADMIN_SAMPLE_MS / 2)
+        sample(a);
+    size_t n = (size_t)query_u64(req, "n", 50, ADMIN_LATEST);
+    sl_buf b;
+    sl_buf_init(&b, ADMIN_RESP_MAX);
+    if (admin_sampler_latest_json(a->sampler, &b, n) || sl_buf_addc(&b, '\n'))
+        respond_error(req, 500, "answer too large");
+    else
+        respond_json(req, 200, &b);
+    sl_buf_free(&b);
+}
+
+static void handle_sql(admin_server *a, h2o_req_t *req)
+{
+    if (req->entity.len == 0 || !req->entity.base) {
+        respond_error(req, 400, "the request body must be one SQL statement");
+        return;
+    }
+    if (req->entity.len > ADMIN_SQL_MAX_BODY) {
+        respond_error(req, 413, "statement too long (max 64 KiB)");
+        return;
+    }
+    if (memchr(req->entity.base, '\0', req->entity.len)) {
+        respond_error(req, 400, "the statement contains a NUL byte");
+        return;
+    }
+    q_engine *e = engine(a);
+    if (!e) {
+        respond_error(req, 503, a->engine_error);
+        return;
+    }
+    char *sql = h2o_mem_alloc_pool(&req->pool, req->entity.len + 1);
+    memcpy(sql, req->entity.base, req->entity.len);
+    sql[req->entity.len] = '\0';
+    /* the console sends what was typed: a trailing ';' (and blanks) is not an error */
+    size_t l = req->entity.len;
+    while (l > 0 && (sql[l - 1] == ';' || sql[l - 1] == ' ' || sql[l - 1] == '\n' ||
+                     sql[l - 1] == '\r' || sql[l - 1] == '\t'))
+        sql[--l] = '\0';
+    sl_buf b;
+    sl_buf_init(&b, ADMIN_RESP_MAX);
+    int status = admin_sql_json(e, sql, a->cfg.sql_max_rows, &b);
+    sl_buf_addc(&b, '\n');
+    respond_json(req, status, &b);
+    sl_buf_free(&b);
+}
+
+static bool method_is(h2o_req_t *req, const char *m)
+{
+    return h2o_memis(req->method.base, req->method.len, m, strlen(m));
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    (void)self;
+    admin_server *a = server_of(req);
+    h2o_iovec_t p = req->path_normalized;
+    bool get = method_is(req, "GET") || method_is(req, "HEAD");
+    if (h2o_memis(p.base, p.len, H2O_STRLIT("/")) ||
+        h2o_memis(p.base, p.len, H2O_STRLIT("/index.html"))) {
+        if (!get) {
+            respond_error(req, 405, "GET only");
+            return 0;
+        }
+        respond(req, 200, "text/html; charset=utf-8", admin_dashboard_html,
+                strlen(admin_dashboard_html), false);
+    } else if (h2o_memis(p.base, p.len, H2O_STRLIT("/healthz"))) {
+        respond(req, 200, "application/json", H2O_STRLIT("{\"status\":\"ok\"}\n"), false);
+    } else if (h2o_memis(p.base, p.len, H2O_STRLIT("/api/stats"))) {
+        if (get)
+            handle_stats(a, req);
+        else
+            respond_error(req, 405, "GET only");
+    } else if (h2o_memis(p.base, p.len, H2O_STRLIT("/api/events/latest"))) {
+        if (get)
+            handle_latest(a, req);
+        else
+            respond_error(req, 405, "GET only");
+    } else if (h2o_memis(p.base, p.len, H2O_STRLIT("/api/sql"))) {
+        if (method_is(req, "POST"))
+            handle_sql(a, req);
+        else
+            respond_error(req, 405, "POST the SQL text to /api/sql");
+    } else {
+        respond_error(req, 404, "no such page");
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- loop, start, stop */
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    admin_server *a = listener->data;
+    if (err)
+        return;
+    for (int i = 0; i < 16; i++) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (!sock)
+            break;
+        h2o_accept(&a->accept_ctx, sock);
+    }
+}
+
+static int close_conn_cb(h2o_req_t *req, void *cbdata)
+{
+    (void)cbdata;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (sock)
+        shutdown(h2o_socket_get_fd(sock), SHUT_RDWR);
+    return 0;
+}
+
+static void *admin_main(void *arg)
+{
+    admin_server *a = arg;
+    while (!atomic_load(&a->stop)) {
+        h2o_evloop_run(a->loop, ADMIN_TICK_MS);
+        if (mono_ms() - a->last_sample_ms >= ADMIN_SAMPLE_MS)
+            sample(a);
+    }
+    return NULL;
+}
+
+static int bind_listener(const admin_config *cfg, int *out, sl_err *err)
+{
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+    char port[8];
+    snprintf(port, sizeof port, "%u", cfg->port);
+    int gai = getaddrinfo(cfg->host, port, &hints, &ai);
+    if (gai != 0)
+        return sl_err_set(err, -EINVAL, false, "cannot resolve admin address %s: %s", cfg->host,
+                          gai_strerror(gai));
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        if (e == EADDRINUSE)
+            return sl_err_set(err, -e, false, "cannot listen on %s:%u (admin): address already "
+                                              "in use", cfg->host, cfg->port);
+        return sl_err_errno(err, e, "cannot listen on %s:%u (admin)", cfg->host, cfg->port);
+    }
+    freeaddrinfo(ai);
+    *out = fd;
+    return 0;
+}
+
+int admin_start(const admin_config *cfg, admin_server **out, sl_err *err)
+{
+    admin_server *a = calloc(1, sizeof *a);
+    if (!a)
+        return sl_err_set(err, -ENOMEM, true, "out of memory");
+    a->cfg = *cfg;
+    a->listen_fd = -1;
+    int rc;
+    const char *topic = cfg->app && cfg->app->topic ? cfg->app->topic : "events";
+    if ((rc = bind_listener(cfg, &a->listen_fd, err)) < 0)
+        goto fail;
+    if ((rc = admin_sampler_create(cfg->data_dir, topic, cfg->stream_job, &a->sampler, err)) < 0)
+        goto fail;
+    if ((rc = admin_tables_create(&a->tables)) < 0) {
+        sl_err_set(err, rc, true, "out of memory");
+        goto fail;
+    }
+    snprintf(a->reqs.error, sizeof a->reqs.error, "not scraped yet");
+
+    h2o_config_init(&a->gconf);
+    a->gconf_ready = true;
+    a->gconf.server_name = h2o_iovec_init(H2O_STRLIT("sluice-admin"));
+    a->gconf.max_request_entity_size = ADMIN_SQL_MAX_BODY + 1;
+    a->gconf.http1.req_timeout = 30000;
+    a->gconf.http1.upgrade_to_http2 = 0;
+    h2o_hostconf_t *host = h2o_config_register_host(&a->gconf,
+                                                    h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);
+    handler->on_req = on_req;
+
+    a->loop = h2o_evloop_create();
+    h2o_context_init(&a->ctx, a->loop, &a->gconf);
+    a->ctx_ready = true;
+    a->accept_ctx.ctx = &a->ctx;
+    a->accept_ctx.hosts = a->gconf.hosts;
+    a->listener = h2o_evloop_socket_create(a->loop, a->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    a->listener->data = a;
+    h2o_socket_read_start(a->listener, on_accept);
+
+    int e = pthread_create(&a->tid, NULL, admin_main, a);
+    if (e != 0) {
+        rc = sl_err_errno(err, e, "pthread_create");
+        goto fail;
+    }
+    a->started = true;
+    *out = a;
+    return 0;
+fail:
+    admin_stop(a);
+    return rc;
+}
+
+void admin_stop(admin_server *a)
+{
+    if (!a)
+        return;
+    atomic_store(&a->stop, true);
+    if (a->started)
+        pthread_join(a->tid, NULL);
+    if (a->listener)
+        h2o_socket_close(a->listener);
+    else if (a->listen_fd >= 0)
+        close(a->listen_fd);
+    if (a->ctx_ready) {
+        /* A browser keeps connections open: shut them down (h2o frees a connection whose
+         * read fails), give them up to a second, then let h2o run its deferred frees. */
+        h2o_evloop_run(a->loop, 0);
+        a->gconf.http1.callbacks.foreach_request(&a->ctx, close_conn_cb, NULL);
+        int64_t deadline = mono_ms() + 1000;
+        while (!h2o_linklist_is_empty(&a->ctx.http1._conns) && mono_ms() < deadline)
+            h2o_evloop_run(a->loop, 20);
+        for (int i = 0; i < 3; i++)
+            h2o_evloop_run(a->loop, 0);
+        h2o_context_dispose(&a->ctx);
+    }
+    if (a->loop)
+        h2o_evloop_destroy(a->loop);
+    if (a->gconf_ready)
+        h2o_config_dispose(&a->gconf);
+    q_engine_close(a->engine);
+    admin_tables_destroy(a->tables);
+    admin_sampler_destroy(a->sampler);
+    free(a);
+}
