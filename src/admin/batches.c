@@ -1,6 +1,8 @@
 /* batches.c — ring of the stream's recent batches (batches.h). */
 #include "admin/batches.h"
 
+#include "common/clock.h"
+
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -72,9 +74,7 @@ void admin_batches_feed(admin_batches *r, const char *line, size_t len)
     admin_batch b;
     if (!r || !admin_batch_parse(line, len, &b))
         return;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    b.at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    b.at_ms = sl_wall_ms();
     pthread_mutex_lock(&r->mu);
     r->ring[r->head] = b;
     r->head = (r->head + 1) % ADMIN_BATCH_RING;

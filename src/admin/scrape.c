@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "admin/parts.h"
 
 #define ADMIN_SCRAPE_MAX (4u << 20)
@@ -95,18 +96,11 @@ void admin_metrics_parse(const char *text, size_t len, admin_reqstats *rs)
         memcpy(rs->status[i], snames[i], sizeof rs->status[i]);  /* added with that cap */
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits for fd to be ready for ev until deadline; 0 ready, -1 timeout or error. */
 static int wait_fd(int fd, short ev, int64_t deadline)
 {
     for (;;) {
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - sl_mono_ms();
         if (left <= 0)
             return -1;
         struct pollfd pfd = {fd, ev, 0};
@@ -120,7 +114,7 @@ static int wait_fd(int fd, short ev, int64_t deadline)
 
 void admin_scrape(const char *host, uint16_t port, int timeout_ms, admin_reqstats *rs)
 {
-    int64_t deadline = mono_ms() + timeout_ms;
+    int64_t deadline = sl_mono_ms() + timeout_ms;
     char portstr[8];
     snprintf(portstr, sizeof portstr, "%u", port);
     /* a collector listening on the wildcard address is reached on loopback */

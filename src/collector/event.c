@@ -1,6 +1,8 @@
 /* event.c — building event JSON (see event.h for the member order and precedence). */
 #include "collector/event.h"
 
+#include "common/clock.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/random.h>
@@ -21,12 +23,7 @@ bool coll_event_type_valid(const char *s, size_t n)
     return true;
 }
 
-int64_t coll_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+int64_t coll_now_ms(void) { return sl_wall_ms(); }
 
 /* Per-thread id state: a xoshiro256** generator seeded from the kernel once per thread.
  * Two threads or two processes share no state, and 74 random bits per id make a

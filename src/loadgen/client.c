@@ -11,6 +11,7 @@
  * (or to BACKOFF for a while after a failed connect, so that a dead server does not make
  * us spin). DONE: no more work for this connection.
  */
+#include "common/clock.h"
 #include "loadgen/client.h"
 
 #include <errno.h>
@@ -31,12 +32,7 @@ const char *const lg_err_names[LG_ERR_KINDS] = {"connect", "timeout", "reset", "
 #define SCAN_INTERVAL_NS 10000000ull  /* timeouts, backoffs and *stop checked this often */
 #define READ_CHUNK       65536u
 
-uint64_t lg_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+uint64_t lg_now_ns(void) { return sl_mono_ns(); }
 
 enum conn_state { C_FREE, C_BACKOFF, C_CONNECTING, C_WRITING, C_READING, C_IDLE, C_DONE };
 enum body_mode { B_HEADERS, B_LENGTH, B_CHUNKED, B_UNTIL_CLOSE };

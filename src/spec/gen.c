@@ -6,6 +6,7 @@
  * text at load time, so the hot path mostly copies bytes; only free-form query values are
  * escaped here.
  */
+#include "common/clock.h"
 #include "spec/gen.h"
 
 #include <errno.h>
@@ -195,12 +196,6 @@ static unsigned weekday_of(int64_t day)
     return (unsigned)(w < 0 ? w + 7 : w);
 }
 
-static int64_t now_ms_real(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A day among the days_back whole days before today whose weekday was drawn by weight,
  * then an hour by weight, then a uniform millisecond within that hour. Because the day
@@ -209,7 +204,7 @@ static int64_t now_ms_real(void)
 static int put_timestamp(const spec_field *f, spec_rng *r, int64_t now_ms, sl_buf *out)
 {
     if (now_ms <= 0)
-        now_ms = now_ms_real();
+        now_ms = sl_wall_ms();
     int64_t today = now_ms / 86400000;
     int64_t first_day = today - f->days_back, last_day = today - 1;
     unsigned w = (unsigned)pick_weighted(r, f->wday_cum, 7);
@@ -445,7 +440,7 @@ int spec_route_render(const spec_route *rt, spec_rng *r, const spec_kv *q, size_
     if (err)
         err->code = 0;
     if (now_ms <= 0)
-        now_ms = now_ms_real(); /* one clock read per event, not per field */
+        now_ms = sl_wall_ms(); /* one clock read per event, not per field */
     for (size_t i = 0; i < rt->nfields; i++) {
         int rc = i ? sl_buf_addc(out, ',') : 0;
         if (rc == 0)
