@@ -553,8 +553,31 @@ static int misfit(sl_err *err, const stream_col *c, json_span v, const char *wha
                       spec_col_type_name(c->type), ex, what);
 }
 
+void stream_row_map(const stream_schema *s, const stream_event *ev, int16_t *map)
+{
+    for (size_t ci = 0; ci < s->ncols; ci++) {
+        const stream_field *f = s->cols[ci].role == STREAM_COL_RAW ? NULL : lookup(&s->cols[ci], ev);
+        map[ci] = f ? (int16_t)(f - ev->f) : -1;
+    }
+}
+
+static int convert(const stream_schema *s, const stream_event *ev, const int16_t *map,
+                   stream_cell *cells, stream_arena *a, sl_err *err);
+
 int stream_row_convert(const stream_schema *s, const stream_event *ev, stream_cell *cells,
                        stream_arena *a, sl_err *err)
+{
+    return convert(s, ev, NULL, cells, a, err);
+}
+
+int stream_row_convert_mapped(const stream_schema *s, const stream_event *ev, const int16_t *map,
+                              stream_cell *cells, stream_arena *a, sl_err *err)
+{
+    return convert(s, ev, map, cells, a, err);
+}
+
+static int convert(const stream_schema *s, const stream_event *ev, const int16_t *map,
+                   stream_cell *cells, stream_arena *a, sl_err *err)
 {
     for (size_t ci = 0; ci < s->ncols; ci++) {
         const stream_col *c = &s->cols[ci];
@@ -567,7 +590,7 @@ int stream_row_convert(const stream_schema *s, const stream_event *ev, stream_ce
             cell->len = (uint32_t)ev->len;
             continue;
         }
-        const stream_field *f = lookup(c, ev);
+        const stream_field *f = map ? (map[ci] < 0 ? NULL : &ev->f[map[ci]]) : lookup(c, ev);
         if (!f || f->type == JSON_NULL)
             continue;
         json_span v = f->value;

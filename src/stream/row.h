@@ -134,6 +134,15 @@ int stream_event_parse(stream_event *ev, const char *raw, size_t len, int64_t fa
 int stream_row_convert(const stream_schema *s, const stream_event *ev, stream_cell *cells,
                        stream_arena *a, sl_err *err);
 
+/* The lookup of stream_row_convert, done once: map[ci] = index in ev->f of the field column
+ * ci reads, or -1 (raw_event and missing fields). The result depends only on the event's
+ * key sequence (names, order) and the schema, so the stream reuses it for every event
+ * with the same keys (key order and names repeat across events of one type). */
+void stream_row_map(const stream_schema *s, const stream_event *ev, int16_t *map);
+/* stream_row_convert with a map from stream_row_map (for an event with the same keys). */
+int stream_row_convert_mapped(const stream_schema *s, const stream_event *ev, const int16_t *map,
+                              stream_cell *cells, stream_arena *a, sl_err *err);
+
 /* For infer tables: adds a nullable column for every field of ev that no column reads,
  * with the type of its value (integer → bigint, other number → double, true/false →
  * boolean, anything else → varchar; null values and names that are not valid SQL names

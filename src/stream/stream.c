@@ -79,6 +79,25 @@ typedef struct batch {
     sl_err       err;
 } batch;
 
+/* Key layouts seen: events of one type carry the same keys in the same order, and which
+ * field a column reads depends only on those keys (row.h), so the column → field lookup
+ * is done once per (layout, table) and reused. Direct-mapped by a hash of the keys and
+ * verified byte for byte; only small layouts are kept, so the cache is bounded whatever
+ * the input (a miss just does the lookup). Router thread only. */
+#define LAYOUT_SLOTS     64
+#define LAYOUT_MAX_KEYS  64
+#define LAYOUT_MAX_BYTES 2048
+
+typedef struct layout {
+    bool      used;
+    uint64_t  hash;
+    uint32_t  nf;
+    uint32_t  klen[LAYOUT_MAX_KEYS];
+    char      keys[LAYOUT_MAX_BYTES];   /* the key tokens, concatenated */
+    int16_t **map;                      /* per table; NULL until first needed */
+    size_t   *map_ncols;                /* per table: schema columns of its map */
+} layout;
+
 typedef struct stream_ctx {
     const spec_app    *app;
     const stream_opts *o;
@@ -99,6 +118,7 @@ typedef struct stream_ctx {
     char               route_type[64][65];
     bool              *route_match;   /* [64][ntables] */
     size_t             nroute;
+    layout            *layouts;       /* [LAYOUT_SLOTS] */
     char              *warehouse;
     stream_stats      *st;
     bool               progress_shown;
@@ -280,6 +300,66 @@ static int reject(stream_ctx *c, const log_record *r, const char *reason, const 
     return tbl_push(t, cells, 7, stream_us_to_days(received_us));
 }
 
+/* The cache slot holding this event's key layout (filled on a miss), or NULL when the
+ * layout is too big to cache. */
+static layout *layout_of(stream_ctx *c, const stream_event *ev)
+{
+    if (ev->nf > LAYOUT_MAX_KEYS)
+        return NULL;
+    uint64_t h = 1469598103934665603ULL;
+    size_t total = 0;
+    for (size_t i = 0; i < ev->nf; i++) {
+        const unsigned char *k = (const unsigned char *)ev->f[i].key.p;
+        size_t n = ev->f[i].key.len;
+        total += n;
+        h = (h ^ n) * 1099511628211ULL;
+        for (size_t j = 0; j < n; j++)
+            h = (h ^ k[j]) * 1099511628211ULL;
+    }
+    if (total > LAYOUT_MAX_BYTES)
+        return NULL;
+    layout *l = &c->layouts[h % LAYOUT_SLOTS];
+    if (l->used && l->hash == h && l->nf == ev->nf) {
+        const char *p = l->keys;
+        size_t i = 0;
+        for (; i < ev->nf; i++) {
+            if (l->klen[i] != ev->f[i].key.len || memcmp(p, ev->f[i].key.p, l->klen[i]))
+                break;
+            p += l->klen[i];
+        }
+        if (i == ev->nf)
+            return l;
+    }
+    /* Miss: take the slot over. */
+    l->used = true;
+    l->hash = h;
+    l->nf = (uint32_t)ev->nf;
+    char *p = l->keys;
+    for (size_t i = 0; i < ev->nf; i++) {
+        l->klen[i] = (uint32_t)ev->f[i].key.len;
+        memcpy(p, ev->f[i].key.p, ev->f[i].key.len);
+        p += ev->f[i].key.len;
+    }
+    for (size_t i = 0; i < c->ntables; i++)
+        l->map_ncols[i] = 0;
+    return l;
+}
+
+/* Column → field map of table i for the event's layout l (NULL: no cache). */
+static const int16_t *layout_map(stream_ctx *c, layout *l, size_t i, const stream_event *ev)
+{
+    if (!l)
+        return NULL;
+    const stream_schema *s = &c->tables[i].schema;
+    if (l->map_ncols[i] != s->ncols) {
+        if (!l->map[i] && !(l->map[i] = malloc(STREAM_MAX_COLUMNS * sizeof *l->map[i])))
+            return NULL;   /* no memory for the cache: look up directly */
+        stream_row_map(s, ev, l->map[i]);
+        l->map_ncols[i] = s->ncols;
+    }
+    return l->map[i];
+}
+
 static int route_one(stream_ctx *c, const log_record *r, sl_err *err)
 {
     int64_t ts_us = (r->ts_ms ? r->ts_ms : now_ms()) * 1000;
@@ -303,6 +383,7 @@ static int route_one(stream_ctx *c, const log_record *r, sl_err *err)
         strcpy(c->route_type[c->nroute++], ev->event_type);
         match = m;
     }
+    layout *lay = layout_of(c, ev);
     for (size_t i = 0; i < napp; i++) {
         tbl *t = &c->tables[i];
         cells[i] = NULL;
@@ -310,7 +391,9 @@ static int route_one(stream_ctx *c, const log_record *r, sl_err *err)
             continue;
         matched_any = true;
         stream_cell *cl = &c->scratch[i * STREAM_MAX_COLUMNS];
-        int rc = stream_row_convert(&t->schema, ev, cl, &c->cur->arena, &why);
+        const int16_t *map = layout_map(c, lay, i, ev);
+        int rc = map ? stream_row_convert_mapped(&t->schema, ev, map, cl, &c->cur->arena, &why)
+                     : stream_row_convert(&t->schema, ev, cl, &c->cur->arena, &why);
         if (rc == -ENOMEM)
             return sl_err_set(err, rc, true, "batch memory cap reached");
         if (rc < 0) {
@@ -670,7 +753,12 @@ static int write_stage(stream_ctx *c, batch *b, sl_err *err)
     if (!b->replay && (rc = stream_offsets_write(&c->ckpt, b->first, b->last, err)) < 0)
         return rc;
     uint64_t files = 0, bytes = 0;
+    (void)stream_writer_take_fsync_ns(c->writer);
     rc = write_all(c, b, &files, &bytes, err);
+    /* Files are fsynced by the lanes, in parallel (summed here); directories, offset log
+     * and checkpoint by this thread (timed around the calls). */
+    uint64_t fsync_ms = stream_writer_take_fsync_ns(c->writer) / 1000000;
+    int64_t t_sync = mono_ms();
     if (rc == 0)
         rc = stream_writer_sync_dirs(c->writer, err);
     if (rc < 0)
@@ -678,6 +766,7 @@ static int write_stage(stream_ctx *c, batch *b, sl_err *err)
     /* Every file is in place: now, and only now, the checkpoint moves. */
     if ((rc = stream_ckpt_write(&c->ckpt, b->last + 1, err)) < 0)
         return rc;
+    fsync_ms += (uint64_t)(mono_ms() - t_sync);
     sl_err cerr = {0};
     if (log_commit_offset(c->log, c->o->job, b->last + 1, &cerr) < 0)
         fprintf(c->o->log, "stream: warning: committing group offset: %s\n", cerr.msg);
@@ -705,9 +794,9 @@ static int write_stage(stream_ctx *c, batch *b, sl_err *err)
                                       b->t[i].nrows);
         snprintf(line + k, sizeof line - k,
                  "; rejected %zu; %" PRIu64 " files, %s; lag %" PRIu64 "; %" PRId64
-                 " ms (read+route %" PRId64 ", write %" PRId64 ")",
+                 " ms (read+route %" PRId64 ", write %" PRId64 ", of which fsync %" PRIu64 ")",
                  rej->nrows, files, hb, hw > b->last + 1 ? hw - b->last - 1 : 0, now - b->t0,
-                 b->t_routed - b->t0, now - t_start);
+                 b->t_routed - b->t0, now - t_start, fsync_ms);
         fprintf(c->o->log, "%s%s\n", c->progress_shown ? "\r\033[K" : "", line);
         c->progress_shown = false;
     }
@@ -797,6 +886,13 @@ static void ctx_free(stream_ctx *c)
     free(c->scratch);
     free(c->cellptr);
     free(c->route_match);
+    for (size_t k = 0; c->layouts && k < LAYOUT_SLOTS; k++) {
+        for (size_t i = 0; c->layouts[k].map && i < c->ntables; i++)
+            free(c->layouts[k].map[i]);
+        free(c->layouts[k].map);
+        free(c->layouts[k].map_ncols);
+    }
+    free(c->layouts);
     free(c->warehouse);
 }
 
@@ -845,6 +941,7 @@ int stream_run(const spec_app *app, const stream_opts *o, stream_stats *st, sl_e
         !(c.scratch = malloc((app->ntables + 1) * STREAM_MAX_COLUMNS * sizeof *c.scratch)) ||
         !(c.cellptr = calloc(app->ntables + 1, sizeof *c.cellptr)) ||
         !(c.route_match = calloc(64 * (app->ntables + 1), sizeof *c.route_match)) ||
+        !(c.layouts = calloc(LAYOUT_SLOTS, sizeof *c.layouts)) ||
         !(c.bufs[0].t = calloc(app->ntables + 1, sizeof *c.bufs[0].t)) ||
         !(c.bufs[1].t = calloc(app->ntables + 1, sizeof *c.bufs[1].t)) ||
         asprintf(&c.warehouse, "%s/warehouse", o->data_dir) < 0) {
@@ -859,6 +956,12 @@ int stream_run(const spec_app *app, const stream_opts *o, stream_stats *st, sl_e
             goto out;
     }
     c.ntables = app->ntables + 1;
+    for (size_t k = 0; k < LAYOUT_SLOTS; k++)
+        if (!(c.layouts[k].map = calloc(c.ntables, sizeof *c.layouts[k].map)) ||
+            !(c.layouts[k].map_ncols = calloc(c.ntables, sizeof *c.layouts[k].map_ncols))) {
+            rc = sl_err_errno(err, ENOMEM, "stream");
+            goto out;
+        }
     if ((rc = rejected_schema(&c.tables[app->ntables].schema, err)) < 0)
         goto out;
     for (size_t i = 0; i < c.ntables; i++)

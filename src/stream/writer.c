@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -29,6 +30,7 @@ struct stream_writer {
     int               nlanes;
     char              compression[16];
     uint64_t          row_group_size;
+    uint64_t          fsync_ns;       /* time spent in fsync of files (atomic) */
     pthread_mutex_t   lock;      /* guards dirs */
     char            **dirs;      /* directories to fsync */
     size_t            ndirs, capdirs;
@@ -91,10 +93,18 @@ int stream_writer_open(stream_writer **out, const char *compression, uint64_t ro
         rc = sl_err_set(err, -ENOMEM, false, "duckdb: cannot create config");
         goto fail;
     }
-    if (threads > 0) {
+    /* Default: one DuckDB thread, i.e. each COPY runs on the lane thread that issued it.
+     * The parallelism is ours (router + lanes); with more DuckDB threads the scan of a
+     * file stays single-threaded (it keeps the rows in offset order) and a lane's thread
+     * busy-polls DuckDB's task queue while a worker runs its pipeline, which measured as
+     * 8-15% more CPU and a slower batch on 2 cores (docs/stream.md). */
+    {
         char tbuf[16];
-        snprintf(tbuf, sizeof tbuf, "%d", threads);
-        duckdb_set_config(cfg, "threads", tbuf);
+        snprintf(tbuf, sizeof tbuf, "%d", threads > 0 ? threads : 1);
+        if (duckdb_set_config(cfg, "threads", tbuf) == DuckDBError) {
+            rc = sl_err_set(err, -EINVAL, false, "duckdb: threads %s refused", tbuf);
+            goto fail;
+        }
     }
     /* The staging tables are in memory; nothing of the outside world is needed. */
     duckdb_set_config(cfg, "autoinstall_known_extensions", "false");
@@ -315,7 +325,15 @@ int stream_writer_write(stream_writer *w, int k, const stream_schema *s, const s
         goto done;
     }
     struct stat st;
-    if (fsync(fd) != 0 || fstat(fd, &st) != 0) {
+    struct timespec f0, f1;
+    clock_gettime(CLOCK_MONOTONIC, &f0);
+    int frc = fsync(fd);
+    clock_gettime(CLOCK_MONOTONIC, &f1);
+    __atomic_add_fetch(&w->fsync_ns,
+                       (uint64_t)((f1.tv_sec - f0.tv_sec) * 1000000000LL +
+                                  (f1.tv_nsec - f0.tv_nsec)),
+                       __ATOMIC_RELAXED);
+    if (frc != 0 || fstat(fd, &st) != 0) {
         rc = sl_err_errno(err, errno, "fsync %s", tmp);
         close(fd);
         unlink(tmp);
@@ -335,6 +353,11 @@ int stream_writer_write(stream_writer *w, int k, const stream_schema *s, const s
 done:
     sl_buf_free(&sql);
     return rc;
+}
+
+uint64_t stream_writer_take_fsync_ns(stream_writer *w)
+{
+    return __atomic_exchange_n(&w->fsync_ns, 0, __ATOMIC_RELAXED);
 }
 
 int stream_writer_sync_dirs(stream_writer *w, sl_err *err)

@@ -41,6 +41,9 @@ int stream_writer_write(stream_writer *w, int lane, const stream_schema *s, cons
                         size_t nrows, const char *dir, uint64_t partition, uint64_t first,
                         uint64_t last, uint64_t *bytes, sl_err *err);
 
+/* Nanoseconds spent in fsync() of files since the last call (for the batch log line). */
+uint64_t stream_writer_take_fsync_ns(stream_writer *w);
+
 /* fsyncs every directory a file was renamed into since the last call. */
 int stream_writer_sync_dirs(stream_writer *w, sl_err *err);
 

@@ -55,6 +55,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc == 0 && stream_schema_infer(&schema, ev, &err) >= 0)
             rc = stream_row_convert(&schema, ev, cells, &a, &err);
         if (rc == 0) {
+            /* The stream's cached lookup (stream_row_map) must give the same cells. */
+            int16_t *map = malloc(STREAM_MAX_COLUMNS * sizeof *map);
+            stream_cell *mc = calloc(STREAM_MAX_COLUMNS, sizeof *mc);
+            if (map && mc) {
+                stream_row_map(&schema, ev, map);
+                if (stream_row_convert_mapped(&schema, ev, map, mc, &a, &err) != 0)
+                    abort();
+                for (size_t i = 0; i < schema.ncols; i++) {
+                    if (mc[i].kind != cells[i].kind || mc[i].len != cells[i].len)
+                        abort();
+                    if (mc[i].kind == STREAM_CELL_STR &&
+                        memcmp(mc[i].v.s, cells[i].v.s, mc[i].len))
+                        abort();
+                    if (mc[i].kind != STREAM_CELL_STR && mc[i].kind != STREAM_CELL_NULL &&
+                        mc[i].v.i != cells[i].v.i)
+                        abort();
+                }
+            }
+            free(map);
+            free(mc);
             for (size_t i = 0; i < schema.ncols; i++) {
                 if (cells[i].kind != STREAM_CELL_STR)
                     continue;

@@ -180,6 +180,56 @@ static void test_time(void)
     CHECK_STR(d, "1970-01-01");
 }
 
+/* stream_row_map + stream_row_convert_mapped (the stream's per-layout cache) give exactly
+ * the cells of stream_row_convert, for events exercising every lookup rule: exact name,
+ * SQL name (User-Agent), explicit field with a space, escaped keys, duplicate keys
+ * (first wins), missing fields and raw_event. */
+static void test_mapped_equals_lookup(void)
+{
+    stream_schema s;
+    mk_schema(&s, false);
+    stream_arena a;
+    stream_arena_init(&a, 0);
+    const char *events[] = {
+        "{\"event_type\":\"x\",\"event_id\":\"a\",\"User-Agent\":\"ua\",\"strength\":3,"
+        "\"Guild Name\":\"g\",\"vip\":false}",
+        "{\"event_type\":\"x\",\"User-Agent\":\"sql\",\"user_agent\":\"exact\",\"price\":1.5}",
+        "{\"event_type\":\"x\",\"User\\u002dAgent\":\"escaped\",\"strength\":\"42\"}",
+        "{\"event_type\":\"x\",\"strength\":1,\"strength\":2,\"event_id\":null}",
+        "{\"event_type\":\"x\"}",
+    };
+    for (size_t k = 0; k < sizeof events / sizeof events[0]; k++) {
+        stream_cell want[16], got[16];
+        int16_t map[16];
+        sl_err err = {0};
+        CHECK(parse(events[k]) == 0);
+        CHECK(stream_row_convert(&s, ev, want, &a, &err) == 0);
+        stream_row_map(&s, ev, map);
+        CHECK(stream_row_convert_mapped(&s, ev, map, got, &a, &err) == 0);
+        for (size_t c = 0; c < s.ncols; c++) {
+            CHECK(got[c].kind == want[c].kind);
+            if (got[c].kind == STREAM_CELL_STR) {
+                CHECK(got[c].len == want[c].len);
+                CHECK(!memcmp(got[c].v.s, want[c].v.s, got[c].len));
+            } else if (got[c].kind != STREAM_CELL_NULL) {
+                CHECK(got[c].v.i == want[c].v.i);
+            }
+        }
+    }
+    /* The map resolves names, not values: reused for another event with the same keys it
+     * reads that event's values (here the duplicate key case: the first "strength"). */
+    int16_t map[16];
+    sl_err err = {0};
+    stream_cell cells[16];
+    CHECK(parse("{\"event_type\":\"x\",\"strength\":1,\"strength\":2}") == 0);
+    stream_row_map(&s, ev, map);
+    CHECK(parse("{\"event_type\":\"y\",\"strength\":5,\"strength\":6}") == 0);
+    CHECK(stream_row_convert_mapped(&s, ev, map, cells, &a, &err) == 0);
+    CHECK(cells[3].kind == STREAM_CELL_I64 && cells[3].v.i == 5);
+    stream_arena_free(&a);
+    stream_schema_free(&s);
+}
+
 static void test_event_type_names(void)
 {
     CHECK(stream_event_type_valid("a", 1));
@@ -198,6 +248,7 @@ int main(void)
     RUN(test_infer);
     RUN(test_time);
     RUN(test_event_type_names);
+    RUN(test_mapped_equals_lookup);
     free(ev);
     return test_summary();
 }
