@@ -154,6 +154,11 @@ int log_record_decode(const void *buf, size_t len, log_record *out, size_t *rec_
 size_t log_record_encode(void *out, uint64_t offset, int64_t ts_ms, const void *data,
                          uint32_t len);
 
+/* Group-commit statistics of a writer: fdatasync calls of the sync thread and
+ * log_wait_durable() that covered new records, and how many records they covered
+ * (syncs at a segment roll or close are not counted). For benchmarks and tests. */
+void log_sync_stats(log_topic *t, uint64_t *syncs, uint64_t *records);
+
 /* The topic's folder and name (valid until close). */
 const char *log_topic_dir(log_topic *t);
 const char *log_topic_name(log_topic *t);
