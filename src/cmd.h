@@ -18,5 +18,6 @@ int cmd_ddl(int argc, char **argv);      /* src/query/cmd_ddl.c */
 int cmd_export(int argc, char **argv);   /* src/query/cmd_export.c */
 int cmd_bench(int argc, char **argv);    /* src/loadgen/cmd_bench.c */
 int cmd_up(int argc, char **argv);       /* src/up/cmd_up.c */
+int cmd_kafka_mock(int argc, char **argv); /* src/bus/cmd_kafka_mock.c */
 
 #endif

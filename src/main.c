@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"produce", cmd_produce, "append newline-delimited JSON from stdin to a topic"},
     {"tail",    cmd_tail,    "print the records of a topic, and follow it"},
     {"bench",   cmd_bench,   "load generator driven by a scenario file"},
+    {"kafka-mock", cmd_kafka_mock, "run a local Kafka mock cluster (librdkafka) for tests and trials"},
 };
 
 static void usage(FILE *out)

@@ -44,6 +44,7 @@ typedef struct admin_config {
     admin_batches *batches;         /* may be NULL */
     uint64_t    sql_timeout_ms;     /* default 10 s */
     uint64_t    sql_max_rows;       /* default 1000 */
+    const struct coll_auth *auth;   /* admin token (collector/auth.h); NULL or none: open */
 } admin_config;
 
 void admin_config_init(admin_config *c);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "admin/parts.h"
+#include "collector/auth.h"
 
 #define ADMIN_TICK_MS       250
 #define ADMIN_SAMPLE_MS     1000
@@ -41,6 +42,9 @@ struct admin_server {
     bool             ctx_ready;
     h2o_accept_ctx_t accept_ctx;
     h2o_socket_t    *listener;
+    h2o_timeout_t    accept_pause;      /* out of file descriptors: stop accepting 100 ms */
+    h2o_timeout_entry_t accept_pause_entry;
+    bool             accept_pause_ready;
 
     admin_sampler   *sampler;
     admin_tables    *tables;
@@ -89,6 +93,7 @@ static void respond(h2o_req_t *req, int status, const char *ctype, const char *b
     req->res.status = status;
     req->res.reason = status == 200 ? "OK" : status == 404 ? "Not Found"
                     : status == 405 ? "Method Not Allowed" : status == 413 ? "Payload Too Large"
+                    : status == 401 ? "Unauthorized"
                     : status < 500 ? "Bad Request" : "Internal Server Error";
     req->res.content_length = len;
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
@@ -283,6 +288,19 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     admin_server *a = server_of(req);
     h2o_iovec_t p = req->path_normalized;
     bool get = method_is(req, "GET") || method_is(req, "HEAD");
+    /* with an admin token every page but /healthz needs it; Basic (the browser's login
+     * prompt, any user name, the token as password) or Bearer */
+    if (coll_auth_has_token(a->cfg.auth) && !h2o_memis(p.base, p.len, H2O_STRLIT("/healthz"))) {
+        ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+        if (!(i >= 0 && coll_auth_check_token(a->cfg.auth, req->headers.entries[i].value.base,
+                                              req->headers.entries[i].value.len))) {
+            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
+                           H2O_STRLIT("Basic realm=\"sluice admin\""));
+            respond_error(req, 401, "the admin token is required (Authorization: Bearer TOKEN, "
+                                    "or Basic with the token as password)");
+            return 0;
+        }
+    }
     if (h2o_memis(p.base, p.len, H2O_STRLIT("/")) ||
         h2o_memis(p.base, p.len, H2O_STRLIT("/index.html"))) {
         if (!get) {
@@ -322,11 +340,27 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     if (err)
         return;
     for (int i = 0; i < 16; i++) {
+        errno = 0;
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (!sock)
+        if (!sock) {
+            /* out of descriptors: the listener stays readable; pause instead of spinning
+             * (same as the collector's on_accept) */
+            if ((errno == EMFILE || errno == ENFILE) &&
+                !h2o_timeout_is_linked(&a->accept_pause_entry)) {
+                h2o_socket_read_stop(listener);
+                h2o_timeout_link(a->loop, &a->accept_pause, &a->accept_pause_entry);
+            }
             break;
+        }
         h2o_accept(&a->accept_ctx, sock);
     }
+}
+
+static void on_accept_resume(h2o_timeout_entry_t *entry)
+{
+    admin_server *a = H2O_STRUCT_FROM_MEMBER(admin_server, accept_pause_entry, entry);
+    if (a->listener)
+        h2o_socket_read_start(a->listener, on_accept);
 }
 
 static int close_conn_cb(h2o_req_t *req, void *cbdata)
@@ -417,6 +451,9 @@ int admin_start(const admin_config *cfg, admin_server **out, sl_err *err)
     a->listener = h2o_evloop_socket_create(a->loop, a->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     a->listener->data = a;
     h2o_socket_read_start(a->listener, on_accept);
+    h2o_timeout_init(a->loop, &a->accept_pause, 100);
+    a->accept_pause_entry.cb = on_accept_resume;
+    a->accept_pause_ready = true;
 
     int e = pthread_create(&a->tid, NULL, admin_main, a);
     if (e != 0) {
@@ -438,6 +475,11 @@ void admin_stop(admin_server *a)
     atomic_store(&a->stop, true);
     if (a->started)
         pthread_join(a->tid, NULL);
+    if (a->accept_pause_ready) {
+        if (h2o_timeout_is_linked(&a->accept_pause_entry))
+            h2o_timeout_unlink(&a->accept_pause_entry);
+        h2o_timeout_dispose(a->loop, &a->accept_pause);
+    }
     if (a->listener)
         h2o_socket_close(a->listener);
     else if (a->listen_fd >= 0)

@@ -7,8 +7,13 @@
  *            the bad one is reported as "stdin:LINE: ...", exit status 1.
  *   tail     prints records one per line from an offset, then either stops at the end
  *            (--exit) or follows the topic (woken by inotify through log_wait()).
+ * Both also work on Kafka with --bus kafka://HOST:PORT/TOPIC (bus.h): produce sends one
+ * message per line and waits for every delivery report (exit 1 if any failed); tail reads
+ * every partition without a consumer group (like kcat -C), partitions interleaved.
  */
 #include <errno.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bus/bus.h"
 #include "bus/log.h"
 #include "cmd.h"
 #include "common/cli.h"
@@ -26,6 +32,40 @@
 /* cli_env_args() returns an argv that lives until exit; keeping it in a static makes it
  * reachable, so LeakSanitizer does not report it. */
 static char **volatile env_argv;
+/* --bus of either command; a global, so its strings stay reachable after an early return */
+static bus_spec log_bus;
+
+/* Common --bus / --kafka-opt / --kafka-key handling: 0 when done, 2 after a usage error. */
+static int parse_bus_opt(const char *cmd, int c, const char *arg)
+{
+    sl_err err;
+    switch (c) {
+    case 'B':
+        return bus_spec_parse(&log_bus, arg, &err) < 0 ? cli_usage_error(cmd, "%s", err.msg) : 0;
+    case 'k':
+        return bus_spec_add_opt(&log_bus, arg, &err) < 0 ? cli_usage_error(cmd, "%s", err.msg) : 0;
+    default:
+        if (!*arg)
+            return cli_usage_error(cmd, "--kafka-key: expected a field name");
+        log_bus.key_field = arg;
+        return 0;
+    }
+}
+
+/* --topic with --bus kafka overrides the URL's topic. 0, or 2 after a usage error. */
+static int bus_topic_override(const char *cmd, const char *topic)
+{
+    if (log_bus.kind != BUS_KAFKA || !topic)
+        return 0;
+    if (!bus_kafka_topic_valid(topic))
+        return cli_usage_error(cmd, "bad Kafka topic name '%s'", topic);
+    char *t = strdup(topic);
+    if (!t)
+        return cli_usage_error(cmd, "out of memory");
+    free(log_bus.topic);
+    log_bus.topic = t;
+    return 0;
+}
 
 /* ---- produce ---- */
 
@@ -47,6 +87,11 @@ static void produce_usage(void)
            "  --segment-bytes N        roll to a new segment file past this size (default 64MiB)\n"
            "  --retention-bytes N      delete the oldest segments past this total (default: keep)\n"
            "  --retention-age DUR      delete segments whose newest record is older (e.g. 7d)\n"
+           "  --bus URL                log (default) or kafka://HOST:PORT[,HOST:PORT]/TOPIC:\n"
+           "                           one Kafka message per line, acks=all; --topic then\n"
+           "                           overrides the URL's topic; exit 1 if any failed\n"
+           "  --kafka-opt K=V          librdkafka property, repeatable\n"
+           "  --kafka-key FIELD        field whose value keys each message (default event_id)\n"
            "  --help                   this text\n"
            "\n"
            "Every option can also be set as SLUICE_<OPTION>, e.g. SLUICE_FSYNC=always.\n"
@@ -92,15 +137,42 @@ static int parse_log_opt(const char *cmd, int opt, const char *arg, log_opts *o)
 
 typedef struct producer {
     log_topic *t;
+    bus_producer *kp;   /* --bus kafka: instead of t */
     log_entry *ents;
     size_t     n, cap;
     uint64_t   appended, first, last;
 } producer;
 
+/* Kafka delivery reports (poll thread): counts failures, prints the first reason. */
+static atomic_ulong kafka_failed;
+static void on_kafka_delivery(void *ud, void *opaque, int status, const char *why)
+{
+    (void)ud;
+    (void)opaque;
+    if (status < 0 && atomic_fetch_add(&kafka_failed, 1) == 0)
+        fprintf(stderr, "sluice produce: kafka delivery failed: %s\n", why ? why : "?");
+}
+
 static int producer_flush(producer *pr, sl_err *err)
 {
     if (!pr->n)
         return 0;
+    if (pr->kp) {
+        /* a full queue waits for delivery reports to make room (the queue is bounded) */
+        for (size_t i = 0; i < pr->n; i++) {
+            int rc;
+            while ((rc = bus_producer_send(pr->kp, pr->ents[i].data, pr->ents[i].len, NULL,
+                                           err)) == -ENOBUFS) {
+                struct timespec ts = {0, 2 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+            }
+            if (rc < 0)
+                return rc;
+            pr->appended++;
+        }
+        pr->n = 0;
+        return 0;
+    }
     uint64_t first;
     int rc = log_append(pr->t, pr->ents, pr->n, &first, err);
     if (rc)
@@ -174,9 +246,13 @@ int cmd_produce(int argc, char **argv)
         {"segment-bytes", required_argument, NULL, 's'},
         {"retention-bytes", required_argument, NULL, 'r'},
         {"retention-age", required_argument, NULL, 'a'},
+        {"bus", required_argument, NULL, 'B'},
+        {"kafka-opt", required_argument, NULL, 'k'},
+        {"kafka-key", required_argument, NULL, 'y'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    bus_spec_init(&log_bus);
     argv = env_argv = cli_env_args(&argc, argv, opts);
     const char *topic = NULL, *data_flag = NULL;
     log_opts o;
@@ -191,6 +267,10 @@ int cmd_produce(int argc, char **argv)
         case 'h': produce_usage(); return 0;
         case ':': return cli_usage_error("produce", "option '%s' needs a value", argv[optind - 1]);
         case '?': return cli_usage_error("produce", "unknown option '%s'", argv[optind - 1]);
+        case 'B': case 'k': case 'y':
+            if (parse_bus_opt("produce", c, optarg))
+                return 2;
+            break;
         default: {
             int rc = parse_log_opt("produce", c, optarg, &o);
             if (rc)
@@ -200,9 +280,11 @@ int cmd_produce(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("produce", "unexpected argument '%s'", argv[optind]);
-    if (!topic)
+    if (bus_topic_override("produce", topic))
+        return 2;
+    if (!topic && log_bus.kind == BUS_LOG)
         return cli_usage_error("produce", "--topic is required");
-    if (!log_topic_name_valid(topic))
+    if (log_bus.kind == BUS_LOG && !log_topic_name_valid(topic))
         return cli_usage_error("produce", "bad topic name '%s': use 1 to 200 of A-Z a-z 0-9 . _ -",
                                topic);
 
@@ -217,7 +299,14 @@ int cmd_produce(int argc, char **argv)
         fprintf(stderr, "sluice produce: out of memory\n");
         return 1;
     }
-    if (log_topic_open(cli_data_dir(data_flag), topic, LOG_OPEN_WRITE, &o, &pr.t, &err)) {
+    if (log_bus.kind == BUS_KAFKA) {
+        if (bus_producer_new(&log_bus, &pr.kp, &err)) {
+            fprintf(stderr, "sluice produce: %s\n", err.msg);
+            free(buf);
+            return 1;
+        }
+        bus_producer_set_delivery(pr.kp, on_kafka_delivery, NULL);
+    } else if (log_topic_open(cli_data_dir(data_flag), topic, LOG_OPEN_WRITE, &o, &pr.t, &err)) {
         fprintf(stderr, "sluice produce: %s\n", err.msg);
         free(buf);
         return 1;
@@ -290,6 +379,21 @@ int cmd_produce(int argc, char **argv)
         fprintf(stderr, "sluice produce: %s\n", err.msg);
         bad = true;
     }
+    if (pr.kp) {
+        /* every message reported before we count it (message.timeout.ms bounds the wait) */
+        if (bus_producer_flush(pr.kp, 600000, &err)) {
+            fprintf(stderr, "sluice produce: %s\n", err.msg);
+            bad = true;
+        }
+        bus_producer_destroy(pr.kp);
+        unsigned long failed = atomic_load(&kafka_failed);
+        fprintf(stderr, "produced %" PRIu64 " records to kafka://%s/%s, %lu failed\n",
+                pr.appended - failed, log_bus.brokers, log_bus.topic, failed);
+        free(pr.ents);
+        free(buf);
+        bus_spec_free(&log_bus);
+        return bad || failed ? 1 : 0;
+    }
     /* Close syncs in every mode: what was appended is on disk before we report it. */
     log_topic_close(pr.t);
     if (pr.appended)
@@ -320,7 +424,63 @@ static void tail_usage(void)
            "  --exit              stop at the end and print\n"
            "                      \"%% Reached end of topic TOPIC at offset N\" to stderr\n"
            "  --count N           stop after N records\n"
+           "  --bus URL           log (default) or kafka://HOST:PORT[,HOST:PORT]/TOPIC: reads\n"
+           "                      every partition without a consumer group (like kcat -C);\n"
+           "                      --from OFFSET applies to each partition\n"
+           "  --kafka-opt K=V     librdkafka property, repeatable\n"
            "  --help              this text\n");
+}
+
+/* tail on Kafka: from_kind 0 beginning, 1 end, 2 offset (in every partition). */
+static int tail_kafka(int from_kind, uint64_t from_off, bool exit_at_end, uint64_t count)
+{
+    sl_err err;
+    sl_err_clear(&err);
+    bus_consumer_opts co = {0};
+    co.start = from_kind == 0 ? -2 : from_kind == 1 ? -1 : (int64_t)from_off;
+    co.report_eof = exit_at_end;
+    bus_consumer *kc = NULL;
+    int status = 0;
+    if (bus_consumer_new(&log_bus, &co, &kc, &err)) {
+        fprintf(stderr, "sluice tail: %s\n", err.msg);
+        bus_spec_free(&log_bus);
+        return 1;
+    }
+    uint64_t printed = 0;
+    for (;;) {
+        bus_msg m;
+        int rc = bus_consumer_poll(kc, exit_at_end ? 200 : 1000, &m, &err);
+        if (rc == 2) {
+            fflush(stdout);
+            fprintf(stderr, "%% Reached end of topic %s (every partition)\n", log_bus.topic);
+            break;
+        }
+        if (rc < 0) {
+            fprintf(stderr, "sluice tail: %s\n", err.msg);
+            if (!err.retriable) {
+                status = 1;
+                break;
+            }
+            continue;
+        }
+        if (rc == 0) {
+            if (fflush(stdout))
+                break;
+            continue;
+        }
+        fwrite(m.data, 1, m.len, stdout);
+        putchar('\n');
+        bus_msg_release(&m);
+        if (count && ++printed >= count)
+            break;
+    }
+    if (fflush(stdout) || ferror(stdout)) {
+        fprintf(stderr, "sluice tail: write stdout: %s\n", strerror(errno));
+        status = 1;
+    }
+    bus_consumer_destroy(kc);
+    bus_spec_free(&log_bus);
+    return status;
 }
 
 int cmd_tail(int argc, char **argv)
@@ -331,9 +491,12 @@ int cmd_tail(int argc, char **argv)
         {"from", required_argument, NULL, 'o'},
         {"exit", no_argument, NULL, 'e'},
         {"count", required_argument, NULL, 'c'},
+        {"bus", required_argument, NULL, 'B'},
+        {"kafka-opt", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    bus_spec_init(&log_bus);
     argv = env_argv = cli_env_args(&argc, argv, opts);
     const char *topic = NULL, *data_flag = NULL, *from_s = "beginning";
     bool exit_at_end = false;
@@ -352,6 +515,10 @@ int cmd_tail(int argc, char **argv)
                 return cli_usage_error("tail", "bad --count '%s': want a number of 1 or more",
                                        optarg);
             break;
+        case 'B': case 'k':
+            if (parse_bus_opt("tail", c, optarg))
+                return 2;
+            break;
         case 'h': tail_usage(); return 0;
         case ':': return cli_usage_error("tail", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error("tail", "unknown option '%s'", argv[optind - 1]);
@@ -359,7 +526,9 @@ int cmd_tail(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("tail", "unexpected argument '%s'", argv[optind]);
-    if (!topic)
+    if (bus_topic_override("tail", topic))
+        return 2;
+    if (!topic && log_bus.kind == BUS_LOG)
         return cli_usage_error("tail", "--topic is required");
     uint64_t from_off = 0;
     int from_kind; /* 0 beginning, 1 end, 2 offset */
@@ -372,6 +541,8 @@ int cmd_tail(int argc, char **argv)
     else
         return cli_usage_error("tail", "bad --from '%s': want beginning, end or an offset",
                                from_s);
+    if (log_bus.kind == BUS_KAFKA)
+        return tail_kafka(from_kind, from_off, exit_at_end, count);
     if (!log_topic_name_valid(topic))
         return cli_usage_error("tail", "bad topic name '%s': use 1 to 200 of A-Z a-z 0-9 . _ -",
                                topic);

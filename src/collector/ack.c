@@ -19,6 +19,16 @@
  * A failed sync (status < 0) bumps sync_fail_gen: everything pending from before the
  * failure that is not durable is answered 503 (its records may be written but are not
  * known to be on disk, so the client must retry; it is never told "stored").
+ *
+ * Kafka (coll_config.kafka): every event is one message; a request is answered when the
+ * delivery reports of all its messages are in: 200 if all were stored (acks=all), else
+ * 503 + Retry-After. Reports arrive out of order (partitions are independent), so there
+ * is no FIFO: each coll_pending counts its outstanding messages (kafka_left, which starts
+ * at nevents + 1 so that a report racing the produce loop cannot complete it early), and
+ * whoever brings it to 0 pushes it on the worker's lock-free stack kafka_done and posts
+ * the worker's ack message; the loop pops the stack and answers. A 503 after a partial
+ * delivery means some of its events are in Kafka: with Kafka the path collector -> topic
+ * is at-least-once (the client retries), see bus.h.
  */
 #include <errno.h>
 
@@ -45,9 +55,15 @@ void coll_ack_init(coll_worker *w)
     w->pend_head = w->pend_tail = NULL;
 }
 
+static void kafka_process(coll_worker *w);
+
 void coll_ack_process(coll_worker *w)
 {
     coll_server *srv = w->srv;
+    if (!srv->topic) {
+        kafka_process(w);
+        return;
+    }
     uint64_t durable = log_durable_end(srv->topic);
     uint64_t gen = atomic_load(&srv->sync_fail_gen);
     uint64_t now = coll_mono_ns();
@@ -106,4 +122,117 @@ void coll_ack_on_durable(void *ud, uint64_t durable_end, int status)
             h2o_multithread_send_message(&w->ack_receiver, &w->ack_msg);
     }
     atomic_fetch_sub(&srv->cb_active, 1);
+}
+
+/* ---------------------------------------------------------------- Kafka */
+
+/* Any thread. p's count reached 0: hand it to its loop. */
+static void kafka_complete(coll_worker *w, coll_pending *p)
+{
+    coll_pending *head = atomic_load(&w->kafka_done);
+    do
+        p->done_next = head;
+    while (!atomic_compare_exchange_weak(&w->kafka_done, &head, p));
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&w->ack_notified, &expected, 1))
+        h2o_multithread_send_message(&w->ack_receiver, &w->ack_msg);
+}
+
+/* Event-loop thread: answers every completed request. */
+static void kafka_process(coll_worker *w)
+{
+    coll_pending *p = atomic_exchange(&w->kafka_done, NULL);
+    coll_pending *fifo = NULL;
+    while (p) {  /* the stack is newest first: reverse it */
+        coll_pending *n = p->done_next;
+        p->done_next = fifo;
+        fifo = p;
+        p = n;
+    }
+    uint64_t now = coll_mono_ns();
+    while (fifo) {
+        p = fifo;
+        fifo = p->done_next;  /* read before answering: answering may free p's pool */
+        atomic_fetch_sub(&w->npending, 1);
+        coll_metrics_add(&w->metrics.pending, -1);
+        if (!atomic_load(&p->kafka_failed)) {
+            coll_metrics_append(&w->metrics, p->nevents, p->nbytes, now - p->t_append_ns);
+            coll_respond(w, p->req, p->route_slot, p->t0_ns, p->status, p->content_type,
+                         p->body);
+        } else if (p->kafka_status == 413) {
+            coll_metrics_append_failed(&w->metrics);
+            coll_respond_error(w, p->req, p->route_slot, p->t0_ns, 413,
+                               "event too large for kafka (message.max.bytes)", -1);
+        } else {
+            coll_metrics_append_failed(&w->metrics);
+            coll_respond_error(w, p->req, p->route_slot, p->t0_ns, 503,
+                               p->kafka_status == 503
+                                   ? "kafka producer queue is full; retry"
+                                   : "kafka did not store the events (delivery failed or "
+                                     "timed out); retry",
+                               -1);
+        }
+    }
+}
+
+void coll_ack_kafka_flush(coll_worker *w, coll_pending *list, const log_entry *entries)
+{
+    coll_server *srv = w->srv;
+    uint64_t t_append = coll_mono_ns();
+    size_t i = 0;
+    /* pass 1: produce everything while entries (pointing into w->ev) are valid */
+    for (coll_pending *p = list; p; p = p->next) {
+        p->w = w;
+        p->t_append_ns = t_append;
+        p->kafka_status = 0;
+        p->done_next = NULL;
+        atomic_init(&p->kafka_failed, false);
+        atomic_init(&p->kafka_left, (unsigned)p->nevents + 1);
+        atomic_fetch_add(&w->npending, 1);
+        coll_metrics_add(&w->metrics.pending, 1);
+        size_t sent = 0;
+        for (; sent < p->nevents; sent++) {
+            sl_err err;
+            const log_entry *e = &entries[i + sent];
+            int rc = bus_producer_send(srv->cfg->kafka, e->data, e->len, p, &err);
+            if (rc < 0) {
+                p->kafka_status = rc == -EMSGSIZE ? 413 : rc == -ENOBUFS ? 503 : 500;
+                atomic_store(&p->kafka_failed, true);
+                break;
+            }
+        }
+        /* the messages never sent will never be reported */
+        atomic_fetch_sub(&p->kafka_left, (unsigned)(p->nevents - sent));
+        i += p->nevents;
+    }
+    /* the batch is Kafka's now (copied): answering below may start new requests */
+    w->nbatch = 0;
+    sl_buf_reset(&w->ev);
+    /* pass 2: drop the guard; what is complete already is answered at once */
+    bool any = false;
+    for (coll_pending *p = list; p;) {
+        coll_pending *next = p->next;
+        if (atomic_fetch_sub(&p->kafka_left, 1) == 1) {
+            coll_pending *head = atomic_load(&w->kafka_done);
+            do
+                p->done_next = head;
+            while (!atomic_compare_exchange_weak(&w->kafka_done, &head, p));
+            any = true;
+        }
+        p = next;
+    }
+    if (any)
+        kafka_process(w);
+}
+
+void coll_ack_on_delivery(void *ud, void *opaque, int status, const char *why)
+{
+    (void)ud;
+    (void)why;
+    coll_pending *p = opaque;
+    coll_worker *w = p->w;
+    if (status < 0)
+        atomic_store(&p->kafka_failed, true);
+    if (atomic_fetch_sub(&p->kafka_left, 1) == 1)
+        kafka_complete(w, p);
 }

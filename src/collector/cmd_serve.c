@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus/bus.h"
 #include "bus/log.h"
 #include "cmd.h"
+#include "collector/auth.h"
 #include "collector/server.h"
 #include "common/cli.h"
 #include "spec/spec.h"
@@ -30,6 +32,15 @@ static const char *const serve_help =
     "  --max-header-size SIZE  total header bytes (default 16KiB; more: 431)\n"
     "  --timeout DURATION  idle / slow client timeout (default 10s)\n"
     "  --access-log FILE   one line per request to FILE, or - for stdout\n"
+    "  --write-key KEY     require a write key on ingestion (repeatable): Authorization:\n"
+    "                      Basic base64(KEY:) or Bearer KEY; else 401\n"
+    "  --write-keys-file F write keys, one a line ('#' comments); prefer it or\n"
+    "                      SLUICE_WRITE_KEY to --write-key (argv is visible in ps)\n"
+    "  --admin-token TOK   token for /metrics from non-loopback peers (Bearer TOK);\n"
+    "                      required when --listen is beyond loopback\n"
+    BUS_HELP_OPTIONS
+    "  --kafka-key FIELD   event field whose value keys each Kafka message (default\n"
+    "                      event_id; e.g. user_id keeps a user's events in order)\n"
     "  --help              this text\n"
     "\n"
     "Collector paths (no app route may use them): GET /healthz, GET /metrics (Prometheus),\n"
@@ -39,6 +50,8 @@ static const char *const serve_help =
 /* cli_env_args' array lives until exit; a global keeps it reachable for LeakSanitizer
  * (a function-local static store can be optimised away). */
 char **coll_env_argv;
+/* the write keys and admin token (auth.h), set once per run; same reason */
+coll_auth *coll_serve_auth;
 
 static const struct option serve_opts[] = {
     {"app", required_argument, NULL, 'a'},
@@ -53,9 +66,18 @@ static const struct option serve_opts[] = {
     {"max-header-size", required_argument, NULL, 'Z'},
     {"timeout", required_argument, NULL, 'T'},
     {"access-log", required_argument, NULL, 'L'},
+    {"write-key", required_argument, NULL, 'K'},
+    {"write-keys-file", required_argument, NULL, 'F'},
+    {"admin-token", required_argument, NULL, 'O'},
+    {"bus", required_argument, NULL, 'B'},
+    {"kafka-opt", required_argument, NULL, 'k'},
+    {"kafka-key", required_argument, NULL, 'y'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+
+/* --bus and friends (bus.h); a global, so its strings stay reachable after an early return */
+static bus_spec serve_bus;
 
 /* "host:port", "[v6]:port", ":port" or "port". host is written into hostbuf. */
 static int parse_listen(const char *s, char *hostbuf, size_t cap, uint16_t *port)
@@ -95,7 +117,14 @@ int cmd_serve(int argc, char **argv)
     char host[256] = "127.0.0.1";
     sl_err err;
     sl_err_clear(&err);
+    /* access control (auth.h); lives until exit, like coll_env_argv */
+    coll_auth *auth = coll_serve_auth = coll_auth_create();
+    if (!auth) {
+        fprintf(stderr, "sluice serve: out of memory\n");
+        return 1;
+    }
 
+    bus_spec_init(&serve_bus);
     argv = coll_env_argv = cli_env_args(&argc, argv, serve_opts);
     optind = 1;
     opterr = 0;
@@ -146,6 +175,31 @@ int cmd_serve(int argc, char **argv)
             cfg.timeout_ms = v;
             break;
         case 'L': access_path = optarg; break;
+        case 'K':
+            if (coll_auth_add_key(auth, optarg, strlen(optarg), &err) < 0)
+                return cli_usage_error(cmd, "--write-key: %s", err.msg);
+            break;
+        case 'F':
+            if (coll_auth_load_file(auth, optarg, &err) < 0)
+                return cli_usage_error(cmd, "--write-keys-file: %s", err.msg);
+            break;
+        case 'O':
+            if (coll_auth_set_token(auth, optarg, &err) < 0)
+                return cli_usage_error(cmd, "--admin-token: %s", err.msg);
+            break;
+        case 'B':
+            if (bus_spec_parse(&serve_bus, optarg, &err) < 0)
+                return cli_usage_error(cmd, "%s", err.msg);
+            break;
+        case 'k':
+            if (bus_spec_add_opt(&serve_bus, optarg, &err) < 0)
+                return cli_usage_error(cmd, "%s", err.msg);
+            break;
+        case 'y':
+            if (!*optarg)
+                return cli_usage_error(cmd, "--kafka-key: expected a field name");
+            serve_bus.key_field = optarg;
+            break;
         case 'h': fputs(serve_help, stdout); return 0;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
@@ -157,7 +211,11 @@ int cmd_serve(int argc, char **argv)
         return cli_usage_error(cmd, "--app FILE is required (e.g. --app apps/game.yaml)");
     if (log_parse_fsync(fsync_s, &lopts, &err) < 0)
         return cli_usage_error(cmd, "--fsync: %s", err.msg);
+    if (!coll_auth_host_is_loopback(host) && !coll_auth_has_token(auth))
+        return cli_usage_error(cmd, "--listen %s is beyond loopback: /metrics then needs "
+                                    "--admin-token (or SLUICE_ADMIN_TOKEN)", host);
     cfg.host = host;
+    cfg.auth = auth;
     if (cfg.limits.max_event_bytes > lopts.max_record_bytes)
         lopts.max_record_bytes = (uint32_t)cfg.limits.max_event_bytes;
 
@@ -170,6 +228,7 @@ int cmd_serve(int argc, char **argv)
     const char *data_dir = cli_data_dir(data_flag);
     FILE *alog = NULL;
     log_topic *topic = NULL;
+    bus_producer *kafka = NULL;
     int status = 1;
     if (access_path) {
         if (!strcmp(access_path, "-")) {
@@ -182,8 +241,14 @@ int cmd_serve(int argc, char **argv)
         setvbuf(alog, NULL, _IOLBF, 0);
         cfg.access_log = alog;
     }
-    if (log_topic_open(data_dir, app->topic ? app->topic : "events", LOG_OPEN_WRITE, &lopts,
-                       &topic, &err) < 0) {
+    if (serve_bus.kind == BUS_KAFKA) {
+        if (bus_producer_new(&serve_bus, &kafka, &err) < 0) {
+            fprintf(stderr, "sluice serve: %s\n", err.msg);
+            goto out;
+        }
+        cfg.kafka = kafka;
+    } else if (log_topic_open(data_dir, app->topic ? app->topic : "events", LOG_OPEN_WRITE,
+                              &lopts, &topic, &err) < 0) {
         fprintf(stderr, "sluice serve: %s\n", err.msg);
         goto out;
     }
@@ -203,6 +268,13 @@ int cmd_serve(int argc, char **argv)
              strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", cfg.port,
              app->name ? app->name : "?", app_path, app->nroutes, data_dir,
              app->topic ? app->topic : "events", fsync_desc, cfg.threads);
+    if (kafka)
+        snprintf(banner, sizeof banner,
+                 "sluice serve: listening on http://%s%s%s:%u (app %s from %s, %zu routes), "
+                 "bus kafka://%s/%s (key %s), %u threads",
+                 strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", cfg.port,
+                 app->name ? app->name : "?", app_path, app->nroutes, serve_bus.brokers,
+                 serve_bus.topic, serve_bus.key_field, cfg.threads);
     cfg.banner = banner;
     rc = coll_server_run(&cfg, app, topic, &err);
     if (rc < 0) {
@@ -211,6 +283,7 @@ int cmd_serve(int argc, char **argv)
     }
     status = 0;
 out:
+    bus_producer_destroy(kafka);  /* waits up to 10 s for reports still due */
     log_topic_close(topic);
     if (alog && alog != stdout)
         fclose(alog);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const int status_codes[COLL_NSTATUS] = {200, 201, 202, 204, 400, 404, 405,
+static const int status_codes[COLL_NSTATUS] = {200, 201, 202, 204, 400, 401, 404, 405,
                                                408, 413, 431, 500, 503, 507, 0};
 
 /* upper bounds in ns; the last bucket is +Inf */

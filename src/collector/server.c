@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collector/auth.h"
 #include "collector/event.h"
 #include "common/json.h"
 
@@ -110,6 +111,7 @@ static const char *reason_of(int status)
     case 202: return "Accepted";
     case 204: return "No Content";
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
@@ -193,6 +195,10 @@ static void batch_flush(coll_worker *w)
         w->entries[i].len = (uint32_t)(w->ends[i] - start);
         w->entries[i].ts_ms = 0;
         start = w->ends[i];
+    }
+    if (srv->cfg->kafka) {  /* one message per event, answered on delivery (ack.c) */
+        coll_ack_kafka_flush(w, list, w->entries);
+        return;
     }
     uint64_t first = 0;
     sl_err err;
@@ -285,6 +291,8 @@ static size_t collect_headers(h2o_req_t *req, coll_header *out, size_t max)
     for (size_t i = 0; i < req->headers.size && n < max; i++) {
         const h2o_header_t *h = &req->headers.entries[i];
         const char *name = h->orig_name ? h->orig_name : h->name->base;
+        if (h->name == &H2O_TOKEN_AUTHORIZATION->buf)
+            continue;  /* credentials (write keys) are never stored in an event */
         size_t j = 0;
         while (j < n && !(out[j].name_len == h->name->len &&
                           h2o_lcstris(out[j].name, out[j].name_len, h->name->base, h->name->len)))
@@ -313,6 +321,39 @@ static bool headers_too_large(coll_worker *w, h2o_req_t *req)
     for (size_t i = 0; i < req->headers.size; i++)
         bytes += req->headers.entries[i].name->len + req->headers.entries[i].value.len;
     return bytes > cfg->max_header_bytes;
+}
+
+/* Access control (auth.h). True if the request may go on; otherwise it has been answered
+ * 401 with WWW-Authenticate. admin: the admin token guards it (and loopback peers are
+ * trusted); else the write keys do. */
+static bool authorized(coll_worker *w, h2o_req_t *req, size_t slot, uint64_t t0, bool admin)
+{
+    const coll_auth *auth = w->srv->cfg->auth;
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    const char *hv = i >= 0 ? req->headers.entries[i].value.base : NULL;
+    size_t hl = i >= 0 ? req->headers.entries[i].value.len : 0;
+    if (admin) {
+        if (!coll_auth_has_token(auth))
+            return true;
+        struct sockaddr_storage ss;
+        socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+        if (sl > 0 && coll_auth_sockaddr_is_loopback((struct sockaddr *)&ss, sl))
+            return true;
+        if (coll_auth_check_token(auth, hv, hl))
+            return true;
+    } else if (coll_auth_check_write(auth, hv, hl)) {
+        return true;
+    }
+    const char *realm = admin ? "Basic realm=\"sluice admin\"" : "Basic realm=\"sluice\"";
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL, realm,
+                   strlen(realm));
+    coll_respond_error(w, req, slot, t0, 401,
+                       admin ? "this endpoint needs the admin token (Authorization: Bearer TOKEN)"
+                             : i >= 0 ? "invalid write key"
+                                      : "a write key is required (Authorization: Basic "
+                                        "base64(KEY:) or Bearer KEY)",
+                       -1);
+    return false;
 }
 
 static bool method_is(h2o_req_t *req, const char *m)
@@ -454,17 +495,21 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         coll_respond_error(w, req, unmatched, t0, 431, "request header fields too large", -1);
         return 0;
     }
-    if (h2o_memis(path.base, path.len, H2O_STRLIT("/events"))) {
-        handle_events(w, req, t0);
-        return 0;
-    }
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/healthz"))) {
         coll_respond(w, req, srv->app->nroutes + COLL_RT_HEALTHZ, t0, 200, "application/json",
                      h2o_iovec_init(H2O_STRLIT("{\"status\":\"ok\"}\n")));
         return 0;
     }
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/metrics"))) {
-        handle_metrics(w, req, t0);
+        if (authorized(w, req, srv->app->nroutes + COLL_RT_METRICS, t0, true))
+            handle_metrics(w, req, t0);
+        return 0;
+    }
+    /* every other path may store an event: the write key first (no 404/405 probing) */
+    if (!authorized(w, req, unmatched, t0, false))
+        return 0;
+    if (h2o_memis(path.base, path.len, H2O_STRLIT("/events"))) {
+        handle_events(w, req, t0);
         return 0;
     }
     bool mismatch = false;
@@ -573,11 +618,29 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         return;
     /* accept a few per wake-up: fairness between loops comes from SO_REUSEPORT */
     for (int i = 0; i < 16; i++) {
+        errno = 0;
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (!sock)
+        if (!sock) {
+            /* Out of file descriptors (a connection flood past ulimit -n): the pending
+             * connection stays in the backlog, so the listener stays readable and the loop
+             * would spin at 100% CPU. Stop reading it for a moment instead; idle clients
+             * are cut by --timeout and free descriptors meanwhile. */
+            if ((errno == EMFILE || errno == ENFILE) &&
+                !h2o_timeout_is_linked(&w->accept_pause_entry)) {
+                h2o_socket_read_stop(listener);
+                h2o_timeout_link(w->loop, &w->accept_pause, &w->accept_pause_entry);
+            }
             break;
+        }
         h2o_accept(&w->accept_ctx, sock);
     }
+}
+
+static void on_accept_resume(h2o_timeout_entry_t *entry)
+{
+    coll_worker *w = H2O_STRUCT_FROM_MEMBER(coll_worker, accept_pause_entry, entry);
+    if (w->listener)  /* gone once draining */
+        h2o_socket_read_start(w->listener, on_accept);
 }
 
 static int close_conn_cb(h2o_req_t *req, void *cbdata)
@@ -646,6 +709,9 @@ static void worker_h2o_init(coll_worker *w)
     w->listener = h2o_evloop_socket_create(w->loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     w->listener->data = w;
     h2o_socket_read_start(w->listener, on_accept);
+    h2o_timeout_init(w->loop, &w->accept_pause, 100);
+    w->accept_pause_entry.cb = on_accept_resume;
+    w->accept_pause_ready = true;
     coll_ack_init(w);
     h2o_multithread_register_receiver(w->ctx.queue, &w->ctl_receiver, on_ctl_message);
     atomic_store(&w->receivers_ready, true);
@@ -665,6 +731,12 @@ static void worker_h2o_dispose(coll_worker *w)
     for (int i = 0; i < 3; i++)
         h2o_evloop_run(w->loop, 0);
     batch_flush(w);  /* nothing should be left; an empty flush just unlinks the timer */
+    if (w->accept_pause_ready) {
+        if (h2o_timeout_is_linked(&w->accept_pause_entry))
+            h2o_timeout_unlink(&w->accept_pause_entry);
+        h2o_timeout_dispose(w->loop, &w->accept_pause);
+        w->accept_pause_ready = false;
+    }
     /* h2o 2.2.5's context_dispose leaves the queue it created (and its pipe socket)
      * behind, and h2o_multithread_destroy_queue() on it crashes in this version; it is
      * freed at exit (one per thread, tests suppress it for LeakSanitizer). */
@@ -696,7 +768,7 @@ static void *worker_main(void *arg)
      * still being read (or written) gets until the deadline. */
     uint64_t deadline = coll_mono_ns() + cfg->drain_ms * 1000000u;
     batch_flush(w);
-    while (w->pend_head && coll_mono_ns() < deadline)
+    while ((w->pend_head || atomic_load(&w->npending)) && coll_mono_ns() < deadline)
         h2o_evloop_run(w->loop, 20);
     bool closed = false;
     while (has_conns(w) && coll_mono_ns() < deadline) {
@@ -821,7 +893,10 @@ int coll_server_run(const coll_config *cfg, const spec_app *app, log_topic *topi
     }
     phase_wait(srv, &srv->nready, nstarted);
     atomic_store(&srv->cb_enabled, true);
-    log_set_durable_callback(topic, coll_ack_on_durable, srv);
+    if (topic)
+        log_set_durable_callback(topic, coll_ack_on_durable, srv);
+    if (cfg->kafka)
+        bus_producer_set_delivery(cfg->kafka, coll_ack_on_delivery, srv);
 
     if (rc == 0) {
         if (cfg->banner) {
@@ -838,7 +913,10 @@ int coll_server_run(const coll_config *cfg, const spec_app *app, log_topic *topi
     /* once every loop has drained: no more appends; detach the callback and wait for a
      * call already under way on the log's sync thread, then let the loops dispose */
     phase_wait(srv, &srv->ndrained, nstarted);
-    log_set_durable_callback(topic, NULL, NULL);
+    if (topic)
+        log_set_durable_callback(topic, NULL, NULL);
+    if (cfg->kafka)  /* returns once no delivery report is being handled */
+        bus_producer_set_delivery(cfg->kafka, NULL, NULL);
     atomic_store(&srv->cb_enabled, false);
     while (atomic_load(&srv->cb_active) > 0)
         sched_yield();

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "bus/bus.h"
 #include "bus/log.h"
 #include "collector/ingest.h"
 #include "collector/metrics.h"
@@ -34,6 +35,8 @@ typedef struct coll_config {
     coll_ingest_limits limits;
     FILE       *access_log;       /* NULL: none */
     const char *banner;           /* printed to stdout once listening; NULL: none */
+    const struct coll_auth *auth; /* write keys, admin token (auth.h); NULL: open */
+    bus_producer *kafka;          /* non-NULL: events go to Kafka (ack.c), the topic is NULL */
 } coll_config;
 
 void coll_config_init(coll_config *c);
@@ -54,6 +57,13 @@ typedef struct coll_pending {
     int        status;      /* success status and body */
     h2o_iovec_t body;
     const char *content_type;
+    /* Kafka (ack.c): messages not yet reported (+1 while being produced), any failure,
+     * and the link of the worker's stack of completed requests. */
+    struct coll_worker *w;
+    atomic_uint kafka_left;
+    atomic_bool kafka_failed;
+    int         kafka_status;   /* 503 or 413 when producing failed at once */
+    struct coll_pending *done_next;
 } coll_pending;
 
 typedef struct coll_worker {
@@ -67,6 +77,9 @@ typedef struct coll_worker {
     h2o_accept_ctx_t accept_ctx;
     int             listen_fd;
     h2o_socket_t   *listener;
+    h2o_timeout_t   accept_pause;       /* out of file descriptors: stop accepting 100 ms */
+    h2o_timeout_entry_t accept_pause_entry;
+    bool            accept_pause_ready;
 
     /* durability notifications from the log's sync thread (any thread sends) */
     h2o_multithread_receiver_t ack_receiver;
@@ -93,6 +106,7 @@ typedef struct coll_worker {
     log_entry      *entries;    /* [batch_cap] */
     spec_rng        rng;
     coll_metrics    metrics;
+    _Atomic(coll_pending *) kafka_done; /* completed Kafka requests (any thread pushes) */
 } coll_worker;
 
 typedef struct coll_server {
@@ -122,6 +136,11 @@ int coll_server_run(const coll_config *cfg, const spec_app *app, log_topic *topi
 void coll_ack_init(coll_worker *w);
 /* Queues p (already filled) and completes it at once if its events are durable. */
 void coll_ack_enqueue(coll_worker *w, coll_pending *p);
+/* Kafka: produces the events of the requests in list (entries[i] = event i, in order),
+ * then empties the batch; answers come from the delivery reports. Event-loop thread. */
+void coll_ack_kafka_flush(coll_worker *w, coll_pending *list, const log_entry *entries);
+/* The producer's delivery callback (poll thread). ud is the coll_server. */
+void coll_ack_on_delivery(void *ud, void *opaque, int status, const char *why);
 /* The log's durable callback (runs on the log's sync thread). ud is the coll_server. */
 void coll_ack_on_durable(void *ud, uint64_t durable_end, int status);
 /* Completes what is durable (or failed) in w's queue. Event-loop thread only. */

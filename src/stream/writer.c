@@ -55,7 +55,14 @@ static int run_sql(duckdb_connection con, const char *sql, sl_err *err)
     duckdb_result res;
     if (duckdb_query(con, sql, &res) == DuckDBError) {
         const char *e = duckdb_result_error(&res);
-        int rc = sl_err_set(err, -EIO, false, "duckdb: %s", e ? e : "query failed");
+        /* DuckDB reports a full disk only in its message text; it is the one condition
+         * here that a retry can cure, so it is classified once, where the text is seen. */
+        int code = -EIO;
+        if (e && strstr(e, strerror(ENOSPC)))
+            code = -ENOSPC;
+        else if (e && strstr(e, strerror(EDQUOT)))
+            code = -EDQUOT;
+        int rc = sl_err_set(err, code, code != -EIO, "duckdb: %s", e ? e : "query failed");
         duckdb_destroy_result(&res);
         return rc;
     }

@@ -35,6 +35,7 @@
 #include "admin/batches.h"
 #include "bus/log.h"
 #include "cmd.h"
+#include "collector/auth.h"
 #include "collector/server.h"
 #include "common/cli.h"
 #include "spec/spec.h"
@@ -62,6 +63,11 @@ static const char *const up_help =
     "  --sql-timeout DUR     statement timeout of the dashboard's SQL console (default 10s)\n"
     "  --sql-max-rows N      rows the console shows at most (default 1000)\n"
     "  --access-log FILE     one line per collector request to FILE, or - for stdout\n"
+    "  --admin-token TOK     token for the dashboard, its SQL API and the collector's\n"
+    "                        /metrics from other hosts (Bearer TOK, or Basic with TOK as\n"
+    "                        password); required when --admin or --listen is beyond loopback\n"
+    "  --write-key KEY       require a write key on ingestion (repeatable; see sluice serve)\n"
+    "  --write-keys-file F   write keys, one a line\n"
     "  --quiet               no per-batch stream lines on stderr\n"
     "  --help                this text\n"
     "\n"
@@ -70,6 +76,8 @@ static const char *const up_help =
 
 /* cli_env_args' array lives until exit; a global keeps it reachable for LeakSanitizer. */
 char **up_env_argv;
+/* write keys and admin token (collector/auth.h), set once per run; same reason */
+coll_auth *up_auth;
 
 static const struct option up_opts[] = {
     {"app", required_argument, NULL, 'a'},
@@ -84,6 +92,9 @@ static const struct option up_opts[] = {
     {"sql-timeout", required_argument, NULL, 'Q'},
     {"sql-max-rows", required_argument, NULL, 'R'},
     {"access-log", required_argument, NULL, 'L'},
+    {"admin-token", required_argument, NULL, 'O'},
+    {"write-key", required_argument, NULL, 'K'},
+    {"write-keys-file", required_argument, NULL, 'F'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -172,10 +183,40 @@ typedef struct stream_job {
     volatile sig_atomic_t stop;
 } stream_job;
 
+/* A full disk (or quota) is a state that ends, not a failure: the collector keeps
+ * answering (503 while its own appends fail), so the stream waits and resumes from its
+ * checkpoint instead of taking the whole process down. The stream marks such errors
+ * retriable (its writer classifies DuckDB's disk-full messages). */
+static bool stream_error_transient(const sl_err *e)
+{
+    return e->retriable;
+}
+
 static void *stream_main(void *arg)
 {
     stream_job *j = arg;
-    j->rc = stream_run(j->app, &j->opts, &j->stats, &j->err);
+    uint64_t backoff_ms = 500;
+    for (;;) {
+        stream_stats st;
+        memset(&st, 0, sizeof st);
+        sl_err_clear(&j->err);
+        j->rc = stream_run(j->app, &j->opts, &st, &j->err);
+        j->stats.events += st.events;
+        j->stats.batches += st.batches;
+        j->stats.rows += st.rows;
+        j->stats.rejected += st.rejected;
+        if (j->rc >= 0 || j->stop || !stream_error_transient(&j->err))
+            break;
+        fprintf(stderr, "sluice up: stream: %s; retrying in %llu ms\n", j->err.msg,
+                (unsigned long long)backoff_ms);
+        for (uint64_t waited = 0; waited < backoff_ms && !j->stop; waited += 100)
+            usleep(100 * 1000);
+        if (j->stop) {
+            j->rc = 0;  /* stopping anyway: the final pass retries once more */
+            break;
+        }
+        backoff_ms = backoff_ms * 2 > 10000 ? 10000 : backoff_ms * 2;
+    }
     if (j->rc < 0) {
         fprintf(stderr, "sluice up: stream: %s\n", j->err.msg);
         fprintf(stderr, "sluice up: stopping (the stream failed)\n");
@@ -218,6 +259,11 @@ int cmd_up(int argc, char **argv)
     uint64_t v;
     sl_err err;
     sl_err_clear(&err);
+    coll_auth *auth = up_auth = coll_auth_create();
+    if (!auth) {
+        fprintf(stderr, "sluice up: out of memory\n");
+        return 1;
+    }
 
     argv = up_env_argv = cli_env_args(&argc, argv, up_opts);
     optind = 1;
@@ -278,6 +324,18 @@ int cmd_up(int argc, char **argv)
             acfg.sql_max_rows = v;
             break;
         case 'L': access_path = optarg; break;
+        case 'O':
+            if (coll_auth_set_token(auth, optarg, &err) < 0)
+                return cli_usage_error(cmd, "--admin-token: %s", err.msg);
+            break;
+        case 'K':
+            if (coll_auth_add_key(auth, optarg, strlen(optarg), &err) < 0)
+                return cli_usage_error(cmd, "--write-key: %s", err.msg);
+            break;
+        case 'F':
+            if (coll_auth_load_file(auth, optarg, &err) < 0)
+                return cli_usage_error(cmd, "--write-keys-file: %s", err.msg);
+            break;
         case 'q': quiet = true; break;
         case 'h': fputs(up_help, stdout); return 0;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
@@ -293,8 +351,16 @@ int cmd_up(int argc, char **argv)
     if (admin_on && ccfg.port == acfg.port && !strcmp(chost, ahost))
         return cli_usage_error(cmd, "--admin must differ from --listen (%s:%u)", chost,
                                ccfg.port);
+    if (!coll_auth_has_token(auth) && admin_on && !coll_auth_host_is_loopback(ahost))
+        return cli_usage_error(cmd, "--admin %s is beyond loopback: the dashboard and its SQL "
+                                    "API then need --admin-token (or SLUICE_ADMIN_TOKEN)", ahost);
+    if (!coll_auth_has_token(auth) && !coll_auth_host_is_loopback(chost))
+        return cli_usage_error(cmd, "--listen %s is beyond loopback: the collector's /metrics "
+                                    "then needs --admin-token (or SLUICE_ADMIN_TOKEN)", chost);
     ccfg.host = chost;
     acfg.host = ahost;
+    ccfg.auth = auth;
+    acfg.auth = auth;
 
     spec_app *app = NULL;
     int rc = spec_load(app_path, &app, &err);

@@ -1,0 +1,542 @@
+/* kafka.c — the Kafka back end of the bus, on librdkafka (Debian's 2.0.2). See bus.h.
+ *
+ * Producer settings (each can be overridden by --kafka-opt, applied after them):
+ *   acks=all, enable.idempotence=true   "stored" means every in-sync replica has it, and
+ *                                       librdkafka's retries never duplicate or reorder
+ *   compression.codec=lz4               events are repetitive JSON: ~4x smaller on the wire
+ *   linger.ms=5, batch.num.messages=10000, batch.size=1MiB
+ *                                       the HTTP answer waits for the delivery report, so
+ *                                       linger adds to latency: 5 ms fills batches under load
+ *                                       without costing an idle request much
+ *   queue.buffering.max.messages=100000, queue.buffering.max.kbytes=65536
+ *                                       bounded in-flight memory: past it, a send is refused
+ *                                       (-ENOBUFS) and the collector answers 503 + Retry-After
+ *   message.timeout.ms=30000            a message not stored by then is reported failed
+ *                                       (librdkafka's default is 5 minutes: far longer than
+ *                                       any HTTP client waits)
+ *
+ * Threads: the producer owns one poll thread that calls rd_kafka_poll(), which runs the
+ * delivery callbacks; the user callback is called under cb_mu so that clearing it
+ * (bus_producer_set_delivery(p, NULL, NULL)) waits for a call under way.
+ * The consumer is used by one thread: rebalance callbacks run inside bus_consumer_poll().
+ */
+#include <errno.h>
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus/bus.h"
+#include "common/json.h"
+
+/* ------------------------------------------------------------------ config */
+
+static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, sl_err *err)
+{
+    char es[256];
+    if (rd_kafka_conf_set(conf, k, v, es, sizeof es) != RD_KAFKA_CONF_OK)
+        return sl_err_set(err, -EINVAL, false, "kafka option %s=%s: %s", k, v, es);
+    return 0;
+}
+
+/* Defaults first, then the user's --kafka-opt (which win). */
+static int conf_apply(rd_kafka_conf_t *conf, const bus_spec *s, const char *const *defaults,
+                      sl_err *err)
+{
+    if (conf_set(conf, "bootstrap.servers", s->brokers, err) < 0)
+        return err->code;
+    for (size_t i = 0; defaults[i]; i += 2)
+        if (conf_set(conf, defaults[i], defaults[i + 1], err) < 0)
+            return err->code;
+    for (size_t i = 0; i < s->nopts; i++) {
+        const char *eq = strchr(s->opts[i], '=');
+        char key[256];
+        size_t kl = eq ? (size_t)(eq - s->opts[i]) : 0;
+        if (!eq || kl == 0 || kl >= sizeof key)
+            return sl_err_set(err, -EINVAL, false, "bad --kafka-opt '%s': want KEY=VALUE",
+                              s->opts[i]);
+        memcpy(key, s->opts[i], kl);
+        key[kl] = '\0';
+        if (conf_set(conf, key, eq + 1, err) < 0)
+            return err->code;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ producer */
+
+struct bus_producer {
+    rd_kafka_t       *rk;
+    rd_kafka_topic_t *rkt;
+    char             *key_field;
+    size_t            key_len;
+    pthread_t         poll_tid;
+    bool              poll_started;
+    atomic_bool       stop;
+    atomic_ulong      inflight;
+    pthread_mutex_t   cb_mu;
+    bus_delivery_fn   fn;
+    void             *ud;
+};
+
+/* Runs on the poll thread (inside rd_kafka_poll). */
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    bus_producer *p = opaque;
+    pthread_mutex_lock(&p->cb_mu);
+    if (p->fn)
+        p->fn(p->ud, m->_private, m->err ? -EIO : 0, m->err ? rd_kafka_err2str(m->err) : NULL);
+    pthread_mutex_unlock(&p->cb_mu);
+    atomic_fetch_sub(&p->inflight, 1);
+}
+
+static void *producer_poll_main(void *arg)
+{
+    bus_producer *p = arg;
+    while (!atomic_load(&p->stop))
+        rd_kafka_poll(p->rk, 50);
+    return NULL;
+}
+
+int bus_producer_new(const bus_spec *s, bus_producer **out, sl_err *err)
+{
+    static const char *const defaults[] = {
+        "acks", "all",
+        "enable.idempotence", "true",
+        "compression.codec", "lz4",
+        "linger.ms", "5",
+        "batch.num.messages", "10000",
+        "batch.size", "1048576",
+        "queue.buffering.max.messages", "100000",
+        "queue.buffering.max.kbytes", "65536",
+        "message.timeout.ms", "30000",
+        "client.id", "sluice",
+        NULL,
+    };
+    *out = NULL;
+    if (s->kind != BUS_KAFKA)
+        return sl_err_set(err, -EINVAL, false, "not a kafka bus");
+    bus_producer *p = calloc(1, sizeof *p);
+    if (!p)
+        return sl_err_set(err, -ENOMEM, true, "out of memory");
+    pthread_mutex_init(&p->cb_mu, NULL);
+    p->key_field = strdup(s->key_field ? s->key_field : "event_id");
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (!p->key_field || !conf) {
+        sl_err_set(err, -ENOMEM, true, "out of memory");
+        goto fail;
+    }
+    p->key_len = strlen(p->key_field);
+    if (conf_apply(conf, s, defaults, err) < 0)
+        goto fail;
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_opaque(conf, p);
+    char es[512];
+    p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, es, sizeof es);
+    if (!p->rk) {
+        sl_err_set(err, -EINVAL, false, "kafka producer: %s", es);
+        goto fail;
+    }
+    conf = NULL;  /* the handle owns it now */
+    p->rkt = rd_kafka_topic_new(p->rk, s->topic, NULL);
+    if (!p->rkt) {
+        sl_err_set(err, -EINVAL, false, "kafka topic %s: %s", s->topic,
+                   rd_kafka_err2str(rd_kafka_last_error()));
+        goto fail;
+    }
+    int e = pthread_create(&p->poll_tid, NULL, producer_poll_main, p);
+    if (e) {
+        sl_err_errno(err, e, "pthread_create");
+        goto fail;
+    }
+    p->poll_started = true;
+    *out = p;
+    return 0;
+fail:
+    if (conf)
+        rd_kafka_conf_destroy(conf);
+    bus_producer_destroy(p);
+    return err->code ? err->code : -EINVAL;
+}
+
+void bus_producer_set_delivery(bus_producer *p, bus_delivery_fn fn, void *ud)
+{
+    pthread_mutex_lock(&p->cb_mu);
+    p->fn = fn;
+    p->ud = ud;
+    pthread_mutex_unlock(&p->cb_mu);
+}
+
+/* The key: the raw text of the key field's value (without the quotes of a string). */
+static void find_key(const bus_producer *p, const char *data, size_t len, const char **key,
+                     size_t *klen)
+{
+    json_iter it;
+    json_member m;
+    *key = NULL;
+    *klen = 0;
+    json_iter_init(&it, data, len);
+    while (json_iter_next(&it, &m)) {
+        if (!json_str_eq(m.key, p->key_field, p->key_len))
+            continue;
+        if (m.type == JSON_STRING && m.value.len >= 2) {
+            *key = m.value.p + 1;
+            *klen = m.value.len - 2;
+        } else if (m.type == JSON_NUMBER) {
+            *key = m.value.p;
+            *klen = m.value.len;
+        }
+        return;
+    }
+}
+
+int bus_producer_send(bus_producer *p, const void *data, size_t len, void *opaque, sl_err *err)
+{
+    const char *key;
+    size_t klen;
+    find_key(p, data, len, &key, &klen);
+    atomic_fetch_add(&p->inflight, 1);
+    if (rd_kafka_produce(p->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)data, len,
+                         key, klen, opaque) == 0)
+        return 0;
+    atomic_fetch_sub(&p->inflight, 1);
+    rd_kafka_resp_err_t e = rd_kafka_last_error();
+    switch (e) {
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+        return sl_err_set(err, -ENOBUFS, true, "kafka producer queue is full; retry");
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+        return sl_err_set(err, -EMSGSIZE, false, "event too large for kafka (message.max.bytes)");
+    default:
+        return sl_err_set(err, -EIO, e != RD_KAFKA_RESP_ERR__FATAL, "kafka produce: %s",
+                          rd_kafka_err2str(e));
+    }
+}
+
+int bus_producer_flush(bus_producer *p, int timeout_ms, sl_err *err)
+{
+    /* rd_kafka_flush() polls too, which would run callbacks on this thread as well as on
+     * the poll thread; wait for the counter instead. */
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    for (int waited = 0; atomic_load(&p->inflight) > 0; waited += 5) {
+        if (waited >= timeout_ms)
+            return sl_err_set(err, -ETIMEDOUT, true, "kafka: %lu messages not delivered after %d ms",
+                              (unsigned long)atomic_load(&p->inflight), timeout_ms);
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+uint64_t bus_producer_inflight(bus_producer *p)
+{
+    return atomic_load(&p->inflight);
+}
+
+void bus_producer_destroy(bus_producer *p)
+{
+    if (!p)
+        return;
+    if (p->poll_started) {
+        sl_err err;
+        if (bus_producer_flush(p, 10000, &err) < 0)
+            fprintf(stderr, "sluice: %s\n", err.msg);
+        atomic_store(&p->stop, true);
+        pthread_join(p->poll_tid, NULL);
+    }
+    if (p->rkt)
+        rd_kafka_topic_destroy(p->rkt);
+    if (p->rk) {
+        /* purge what is left so destroy does not wait for it */
+        rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_poll(p->rk, 0);
+        rd_kafka_destroy(p->rk);
+    }
+    pthread_mutex_destroy(&p->cb_mu);
+    free(p->key_field);
+    free(p);
+}
+
+/* ------------------------------------------------------------------ consumer */
+
+struct bus_consumer {
+    rd_kafka_t       *rk;
+    char             *topic;
+    bus_consumer_opts o;
+    int32_t          *owned;    /* assigned partitions */
+    bool             *at_eof;   /* [nowned] */
+    size_t            nowned;
+    bool              eof_reported;
+    sl_err            assign_err;
+};
+
+static int owned_index(const bus_consumer *c, int32_t part)
+{
+    for (size_t i = 0; i < c->nowned; i++)
+        if (c->owned[i] == part)
+            return (int)i;
+    return -1;
+}
+
+/* Takes the partitions of list (our topic only) as the new assignment, asking the user
+ * where each starts. */
+static int assign_list(bus_consumer *c, rd_kafka_topic_partition_list_t *list)
+{
+    size_t n = (size_t)list->cnt;
+    int32_t *parts = calloc(n ? n : 1, sizeof *parts);
+    int64_t *start = calloc(n ? n : 1, sizeof *start);
+    bool *eof = calloc(n ? n : 1, sizeof *eof);
+    if (!parts || !start || !eof) {
+        free(parts);
+        free(start);
+        free(eof);
+        return sl_err_set(&c->assign_err, -ENOMEM, true, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        parts[i] = list->elems[i].partition;
+        start[i] = -1;
+    }
+    if (c->o.on_assign)
+        c->o.on_assign(c->o.ud, true, parts, n, start);
+    for (size_t i = 0; i < n; i++) {
+        if (start[i] >= 0)
+            list->elems[i].offset = start[i];
+        else if (c->o.group)
+            list->elems[i].offset = RD_KAFKA_OFFSET_STORED;
+        else
+            list->elems[i].offset = c->o.start >= 0 ? c->o.start
+                                    : c->o.start == -1 ? RD_KAFKA_OFFSET_END
+                                                       : RD_KAFKA_OFFSET_BEGINNING;
+    }
+    free(start);
+    free(c->owned);
+    free(c->at_eof);
+    c->owned = parts;
+    c->at_eof = eof;
+    c->nowned = n;
+    c->eof_reported = false;
+    rd_kafka_resp_err_t e = rd_kafka_assign(c->rk, list);
+    if (e)
+        return sl_err_set(&c->assign_err, -EIO, true, "kafka assign: %s", rd_kafka_err2str(e));
+    return 0;
+}
+
+static void revoke_all(bus_consumer *c)
+{
+    if (c->nowned && c->o.on_assign)
+        c->o.on_assign(c->o.ud, false, c->owned, c->nowned, NULL);
+    c->nowned = 0;
+    rd_kafka_assign(c->rk, NULL);
+}
+
+/* Runs inside rd_kafka_consumer_poll / rd_kafka_consumer_close, on the caller's thread. */
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
+                         rd_kafka_topic_partition_list_t *list, void *opaque)
+{
+    (void)rk;
+    bus_consumer *c = opaque;
+    if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+        assign_list(c, list);
+    else
+        revoke_all(c);
+}
+
+int bus_consumer_new(const bus_spec *s, const bus_consumer_opts *o, bus_consumer **out,
+                     sl_err *err)
+{
+    static const char *const defaults[] = {
+        "enable.auto.commit", "false",
+        "enable.auto.offset.store", "false",
+        "auto.offset.reset", "earliest",
+        "client.id", "sluice",
+        "session.timeout.ms", "6000",
+        "heartbeat.interval.ms", "500",
+        NULL,
+    };
+    *out = NULL;
+    if (s->kind != BUS_KAFKA)
+        return sl_err_set(err, -EINVAL, false, "not a kafka bus");
+    bus_consumer *c = calloc(1, sizeof *c);
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_topic_partition_list_t *list = NULL;
+    const rd_kafka_metadata_t *md = NULL;
+    if (!c || !conf || !(c->topic = strdup(s->topic))) {
+        sl_err_set(err, -ENOMEM, true, "out of memory");
+        goto fail;
+    }
+    c->o = *o;
+    if (conf_apply(conf, s, defaults, err) < 0)
+        goto fail;
+    if (o->report_eof && conf_set(conf, "enable.partition.eof", "true", err) < 0)
+        goto fail;
+    if (o->group) {
+        if (conf_set(conf, "group.id", o->group, err) < 0)
+            goto fail;
+        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    } else {
+        /* librdkafka 2.0's consumer wants a group.id even for a plain assign(); this one
+         * never subscribes and never commits */
+        char g[64];
+        snprintf(g, sizeof g, "sluice-reader-%ld", (long)getpid());
+        if (conf_set(conf, "group.id", g, err) < 0)
+            goto fail;
+    }
+    rd_kafka_conf_set_opaque(conf, c);
+    char es[512];
+    c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, es, sizeof es);
+    if (!c->rk) {
+        sl_err_set(err, -EINVAL, false, "kafka consumer: %s", es);
+        goto fail;
+    }
+    conf = NULL;
+    rd_kafka_poll_set_consumer(c->rk);
+    if (o->group) {
+        list = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(list, s->topic, RD_KAFKA_PARTITION_UA);
+        rd_kafka_resp_err_t e = rd_kafka_subscribe(c->rk, list);
+        if (e) {
+            sl_err_set(err, -EIO, true, "kafka subscribe %s: %s", s->topic, rd_kafka_err2str(e));
+            goto fail;
+        }
+    } else {
+        /* no group: every partition of the topic, from the metadata */
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(c->rk, s->topic, NULL);
+        rd_kafka_resp_err_t e = rkt ? rd_kafka_metadata(c->rk, 0, rkt, &md, 10000)
+                                    : rd_kafka_last_error();
+        if (rkt)
+            rd_kafka_topic_destroy(rkt);
+        if (e) {
+            sl_err_set(err, -EIO, true, "kafka metadata for %s from %s: %s", s->topic,
+                       s->brokers, rd_kafka_err2str(e));
+            goto fail;
+        }
+        if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt == 0) {
+            sl_err_set(err, -ENOENT, false, "kafka topic %s: %s", s->topic,
+                       md->topic_cnt == 1 && md->topics[0].err
+                           ? rd_kafka_err2str(md->topics[0].err)
+                           : "no partitions");
+            goto fail;
+        }
+        list = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+        for (int i = 0; i < md->topics[0].partition_cnt; i++)
+            rd_kafka_topic_partition_list_add(list, s->topic, md->topics[0].partitions[i].id);
+        if (assign_list(c, list) < 0) {
+            *err = c->assign_err;
+            goto fail;
+        }
+    }
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_partition_list_destroy(list);
+    *out = c;
+    return 0;
+fail:
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    if (list)
+        rd_kafka_topic_partition_list_destroy(list);
+    if (conf)
+        rd_kafka_conf_destroy(conf);
+    bus_consumer_destroy(c);
+    return err->code ? err->code : -EINVAL;
+}
+
+int bus_consumer_poll(bus_consumer *c, int timeout_ms, bus_msg *m, sl_err *err)
+{
+    memset(m, 0, sizeof *m);
+    rd_kafka_message_t *km = rd_kafka_consumer_poll(c->rk, timeout_ms);
+    if (c->assign_err.code) {
+        *err = c->assign_err;
+        sl_err_clear(&c->assign_err);
+        if (km)
+            rd_kafka_message_destroy(km);
+        return err->code;
+    }
+    if (!km)
+        return 0;
+    if (km->err) {
+        rd_kafka_resp_err_t e = km->err;
+        int32_t part = km->partition;
+        if (e == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            rd_kafka_message_destroy(km);
+            int i = owned_index(c, part);
+            if (i >= 0)
+                c->at_eof[i] = true;
+            for (size_t j = 0; j < c->nowned; j++)
+                if (!c->at_eof[j])
+                    return 0;
+            if (c->eof_reported)
+                return 0;
+            c->eof_reported = true;
+            return 2;
+        }
+        bool fatal = e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                     e == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || e == RD_KAFKA_RESP_ERR__FATAL;
+        sl_err_set(err, -EIO, !fatal, "kafka consume %s: %s", c->topic,
+                   rd_kafka_message_errstr(km));
+        rd_kafka_message_destroy(km);
+        return err->code;
+    }
+    int i = owned_index(c, km->partition);
+    if (i >= 0)
+        c->at_eof[i] = false;
+    c->eof_reported = false;
+    rd_kafka_timestamp_type_t tt;
+    m->topic = c->topic;
+    m->partition = km->partition;
+    m->offset = km->offset;
+    m->ts_ms = rd_kafka_message_timestamp(km, &tt);
+    m->data = km->payload ? km->payload : "";
+    m->len = km->len;
+    m->priv = km;
+    return 1;
+}
+
+void bus_msg_release(bus_msg *m)
+{
+    if (m && m->priv) {
+        rd_kafka_message_destroy(m->priv);
+        m->priv = NULL;
+    }
+}
+
+int bus_consumer_commit(bus_consumer *c, int32_t partition, int64_t next_offset, sl_err *err)
+{
+    if (!c->o.group)
+        return 0;  /* nothing to commit to without a group */
+    if (owned_index(c, partition) < 0)
+        return sl_err_set(err, -ESTALE, true, "partition %d is no longer assigned to us",
+                          (int)partition);
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, c->topic, partition)->offset = next_offset;
+    rd_kafka_resp_err_t e = rd_kafka_commit(c->rk, list, 0);
+    if (!e && list->elems[0].err)
+        e = list->elems[0].err;
+    rd_kafka_topic_partition_list_destroy(list);
+    if (e)
+        return sl_err_set(err, -EIO, true, "kafka commit %s[%d]@%lld: %s", c->topic,
+                          (int)partition, (long long)next_offset, rd_kafka_err2str(e));
+    return 0;
+}
+
+bool bus_consumer_owns(bus_consumer *c, int32_t partition)
+{
+    return owned_index(c, partition) >= 0;
+}
+
+void bus_consumer_destroy(bus_consumer *c)
+{
+    if (!c)
+        return;
+    if (c->rk) {
+        rd_kafka_consumer_close(c->rk);
+        rd_kafka_destroy(c->rk);
+    }
+    free(c->owned);
+    free(c->at_eof);
+    free(c->topic);
+    free(c);
+}
