@@ -33,8 +33,6 @@
 #include "cmd.h"
 #include "common/cli.h"
 
-static char **volatile mock_env_argv;
-
 static const char *const mock_help =
     "Usage: sluice kafka-mock [options]\n"
     "\n"
@@ -196,7 +194,7 @@ int cmd_kafka_mock(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *cmd = "kafka-mock";
-    argv = mock_env_argv = cli_env_args(&argc, argv, opts);
+    argv = cli_env_args(&argc, argv, opts);
     uint64_t nbrokers = 3, nparts = 4, repl = 0;
     const char *topic = "events";
     int c;

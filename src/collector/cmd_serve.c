@@ -47,10 +47,8 @@ static const char *const serve_help =
     "POST /events (JSON object, array or NDJSON with an event_type each), /_sluice/*.\n"
     "Every option can also be set as SLUICE_<OPTION>, e.g. SLUICE_FSYNC=always.\n";
 
-/* cli_env_args' array lives until exit; a global keeps it reachable for LeakSanitizer
- * (a function-local static store can be optimised away). */
-char **coll_env_argv;
-/* the write keys and admin token (auth.h), set once per run; same reason */
+/* the write keys and admin token (auth.h), set once per run; a global keeps it reachable
+ * for LeakSanitizer until exit (a function-local static store can be optimised away) */
 coll_auth *coll_serve_auth;
 
 static const struct option serve_opts[] = {
@@ -79,32 +77,6 @@ static const struct option serve_opts[] = {
 /* --bus and friends (bus.h); a global, so its strings stay reachable after an early return */
 static bus_spec serve_bus;
 
-/* "host:port", "[v6]:port", ":port" or "port". host is written into hostbuf. */
-static int parse_listen(const char *s, char *hostbuf, size_t cap, uint16_t *port)
-{
-    const char *colon = strrchr(s, ':');
-    const char *ps = colon ? colon + 1 : s;
-    uint64_t p;
-    if (cli_parse_u64(ps, 1, 65535, &p) < 0)
-        return -EINVAL;
-    *port = (uint16_t)p;
-    if (!colon || colon == s) {
-        snprintf(hostbuf, cap, "127.0.0.1");
-        return 0;
-    }
-    const char *h = s;
-    size_t hl = (size_t)(colon - s);
-    if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
-        h++;
-        hl -= 2;
-    }
-    if (hl == 0 || hl >= cap)
-        return -EINVAL;
-    memcpy(hostbuf, h, hl);
-    hostbuf[hl] = '\0';
-    return 0;
-}
-
 int cmd_serve(int argc, char **argv)
 {
     const char *cmd = "serve";
@@ -117,7 +89,7 @@ int cmd_serve(int argc, char **argv)
     char host[256] = "127.0.0.1";
     sl_err err;
     sl_err_clear(&err);
-    /* access control (auth.h); lives until exit, like coll_env_argv */
+    /* access control (auth.h); lives until exit */
     coll_auth *auth = coll_serve_auth = coll_auth_create();
     if (!auth) {
         fprintf(stderr, "sluice serve: out of memory\n");
@@ -125,7 +97,7 @@ int cmd_serve(int argc, char **argv)
     }
 
     bus_spec_init(&serve_bus);
-    argv = coll_env_argv = cli_env_args(&argc, argv, serve_opts);
+    argv = cli_env_args(&argc, argv, serve_opts);
     optind = 1;
     opterr = 0;
     int c;
@@ -134,7 +106,7 @@ int cmd_serve(int argc, char **argv)
         switch (c) {
         case 'a': app_path = optarg; break;
         case 'l':
-            if (parse_listen(optarg, host, sizeof host, &cfg.port) < 0)
+            if (cli_parse_addr(optarg, host, sizeof host, &cfg.port) < 0)
                 return cli_usage_error(cmd, "--listen: expected HOST:PORT, got '%s'", optarg);
             break;
         case 't':

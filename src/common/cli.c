@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,5 +166,31 @@ int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     if (errno || *end || v < min || v > max)
         return -EINVAL;
     *out = v;
+    return 0;
+}
+
+int cli_parse_addr(const char *s, char *host, size_t cap, uint16_t *port)
+{
+    const char *colon = strrchr(s, ':');
+    const char *ps = colon ? colon + 1 : s;
+    uint64_t p;
+    if (cli_parse_u64(ps, 1, 65535, &p) < 0)
+        return -EINVAL;
+    *port = (uint16_t)p;
+    if (!colon || colon == s) {
+        snprintf(host, cap, "127.0.0.1");
+        return 0;
+    }
+    const char *h = s;
+    size_t hl = (size_t)(colon - s);
+    bool v6 = h[0] == '[' && hl >= 2 && h[hl - 1] == ']';
+    if (v6) {
+        h++;
+        hl -= 2;
+    }
+    if (hl == 0 || hl >= cap || (!v6 && memchr(h, ':', hl))) /* IPv6 needs [brackets] */
+        return -EINVAL;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
     return 0;
 }

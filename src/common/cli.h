@@ -13,6 +13,7 @@
 #define SLUICE_CLI_H
 
 #include <getopt.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -36,6 +37,11 @@ int cli_parse_duration_ms(const char *s, uint64_t default_unit_ms, uint64_t *out
 
 /* Parses "1048576", "512k", "64MiB", "1G" (powers of 1024) into bytes. */
 int cli_parse_size(const char *s, uint64_t *out);
+
+/* Parses a listen address "host:port", "[v6]:port", ":port" or "port" (host defaults to
+ * 127.0.0.1: sluice binds loopback unless told otherwise). An IPv6 host needs brackets.
+ * The host is written to host[cap]. 0, or -EINVAL. */
+int cli_parse_addr(const char *s, char *host, size_t cap, uint16_t *port);
 
 /* Parses a whole non-negative decimal number in [min, max]. */
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);

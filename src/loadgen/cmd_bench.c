@@ -200,12 +200,10 @@ static uint64_t next_rand(uint64_t *s)
     return x * 0x2545F4914F6CDD1Dull;
 }
 
-/* cli_env_args()'s result lives until exit; keeping it here keeps it reachable (LSan). */
-static char **volatile bench_args;   /* volatile: the store must not be optimised away */
 
 int cmd_bench(int argc, char **argv)
 {
-    char **args = bench_args = cli_env_args(&argc, argv, long_opts);
+    char **args = cli_env_args(&argc, argv, long_opts);
     const char *scen_path = NULL, *url = "http://127.0.0.1:5000", *order = "shuffled";
     const char *data_dir_flag = NULL, *verify_table = "events";
     uint64_t conns = 64, threads = 0, seed = 1, timeout_ms = 5000, duration_ms = 0;

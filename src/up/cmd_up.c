@@ -74,9 +74,8 @@ static const char *const up_help =
     "Every option can also be set as SLUICE_<OPTION>, e.g. SLUICE_DATA_DIR=/srv/sluice.\n"
     "Query the tables meanwhile with: sluice sql --data-dir DIR\n";
 
-/* cli_env_args' array lives until exit; a global keeps it reachable for LeakSanitizer. */
-char **up_env_argv;
-/* write keys and admin token (collector/auth.h), set once per run; same reason */
+/* write keys and admin token (collector/auth.h), set once per run; a global keeps it
+ * reachable for LeakSanitizer until exit */
 coll_auth *up_auth;
 
 static const struct option up_opts[] = {
@@ -99,33 +98,6 @@ static const struct option up_opts[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
-
-/* "host:port", "[v6]:port", ":port" or "port"; host defaults to 127.0.0.1. */
-static int parse_addr(const char *s, char *host, size_t cap, uint16_t *port)
-{
-    const char *colon = strrchr(s, ':');
-    const char *ps = colon ? colon + 1 : s;
-    uint64_t p;
-    if (cli_parse_u64(ps, 1, 65535, &p) < 0)
-        return -EINVAL;
-    *port = (uint16_t)p;
-    if (!colon || colon == s) {
-        snprintf(host, cap, "127.0.0.1");
-        return 0;
-    }
-    const char *h = s;
-    size_t hl = (size_t)(colon - s);
-    bool v6 = h[0] == '[' && hl >= 2 && h[hl - 1] == ']';
-    if (v6) {
-        h++;
-        hl -= 2;
-    }
-    if (hl == 0 || hl >= cap || (!v6 && memchr(h, ':', hl)))  /* IPv6 needs [brackets] */
-        return -EINVAL;
-    memcpy(host, h, hl);
-    host[hl] = '\0';
-    return 0;
-}
 
 /* ---------------------------------------------------------------- the stream's log */
 
@@ -265,7 +237,7 @@ int cmd_up(int argc, char **argv)
         return 1;
     }
 
-    argv = up_env_argv = cli_env_args(&argc, argv, up_opts);
+    argv = cli_env_args(&argc, argv, up_opts);
     optind = 1;
     opterr = 0;
     int c;
@@ -273,13 +245,13 @@ int cmd_up(int argc, char **argv)
         switch (c) {
         case 'a': app_path = optarg; break;
         case 'l':
-            if (parse_addr(optarg, chost, sizeof chost, &ccfg.port) < 0)
+            if (cli_parse_addr(optarg, chost, sizeof chost, &ccfg.port) < 0)
                 return cli_usage_error(cmd, "--listen: expected HOST:PORT, got '%s'", optarg);
             break;
         case 'A':
             if (!strcmp(optarg, "off")) {
                 admin_on = false;
-            } else if (parse_addr(optarg, ahost, sizeof ahost, &acfg.port) < 0) {
+            } else if (cli_parse_addr(optarg, ahost, sizeof ahost, &acfg.port) < 0) {
                 return cli_usage_error(cmd, "--admin: expected HOST:PORT or off, got '%s'",
                                        optarg);
             } else {

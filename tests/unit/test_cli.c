@@ -90,11 +90,37 @@ static void test_sizes_and_numbers(void)
     CHECK(cli_parse_u64("-4", 0, 100, &v) != 0);
 }
 
+static void test_listen_addresses(void)
+{
+    char host[64];
+    uint16_t port = 0;
+    CHECK(cli_parse_addr("127.0.0.1:5000", host, sizeof host, &port) == 0);
+    CHECK_STR(host, "127.0.0.1");
+    CHECK(port == 5000);
+    CHECK(cli_parse_addr("8089", host, sizeof host, &port) == 0);
+    CHECK_STR(host, "127.0.0.1"); /* loopback unless told otherwise */
+    CHECK(port == 8089);
+    CHECK(cli_parse_addr(":81", host, sizeof host, &port) == 0 && port == 81);
+    CHECK_STR(host, "127.0.0.1");
+    CHECK(cli_parse_addr("[::1]:9000", host, sizeof host, &port) == 0 && port == 9000);
+    CHECK_STR(host, "::1");
+    CHECK(cli_parse_addr("0.0.0.0:1", host, sizeof host, &port) == 0);
+    CHECK_STR(host, "0.0.0.0");
+    CHECK(cli_parse_addr("::1:9000", host, sizeof host, &port) != 0); /* v6 needs [] */
+    CHECK(cli_parse_addr("host:0", host, sizeof host, &port) != 0);
+    CHECK(cli_parse_addr("host:65536", host, sizeof host, &port) != 0);
+    CHECK(cli_parse_addr("host:", host, sizeof host, &port) != 0);
+    CHECK(cli_parse_addr("[]:80", host, sizeof host, &port) != 0);
+    char tiny[4];
+    CHECK(cli_parse_addr("localhost:80", tiny, sizeof tiny, &port) != 0);
+}
+
 int main(void)
 {
     RUN(test_env_becomes_flags_and_flags_win);
     RUN(test_data_dir_default);
     RUN(test_durations);
     RUN(test_sizes_and_numbers);
+    RUN(test_listen_addresses);
     return test_summary();
 }
