@@ -397,8 +397,8 @@ int cmd_produce(int argc, char **argv)
     /* Close syncs in every mode: what was appended is on disk before we report it. */
     log_topic_close(pr.t);
     if (pr.appended)
-        fprintf(stderr, "appended %" PRIu64 " records (offsets %" PRIu64 "..%" PRIu64 ")\n",
-                pr.appended, pr.first, pr.last);
+        fprintf(stderr, "appended %" PRIu64 " record%s (offsets %" PRIu64 "..%" PRIu64 ")\n",
+                pr.appended, pr.appended == 1 ? "" : "s", pr.first, pr.last);
     else
         fprintf(stderr, "appended 0 records\n");
     status = bad ? 1 : 0;
