@@ -14,7 +14,7 @@ DEB_PKGS=(
   build-essential pkg-config clang libclang-rt-14-dev
   libh2o-evloop-dev libssl-dev zlib1g-dev libyaml-dev libedit-dev librdkafka-dev
   kcat wrk apache2-utils nginx-light curl python3 npm
-  chromium chromium-driver openssl ca-certificates procps
+  chromium chromium-driver openssl ca-certificates procps tmux bsdutils
 )
 
 DUCKDB_VERSION=1.4.4
