@@ -6,7 +6,9 @@
 #   2. sluice serve (embedded log, default --fsync interval=1000)
 # then reading from Kafka: `sluice tail --bus kafka` over BENCH_CONSUME events (default
 # 50000) in a fresh 4-partition topic, against `sluice tail` over the same events in the
-# embedded log. Prints req/s, p99 and the ratios.
+# embedded log; then `sluice stream --once` (Parquet tables, exactly once) from that Kafka
+# topic against `sluice stream --once` over the same events in the embedded log.
+# Prints req/s, p99, events/s and the ratios.
 #   BENCH_SECONDS (default 10), BENCH_CONNS (64), BENCH_THREADS (2), BENCH_CONSUME (50000).
 # The mock cluster is librdkafka's in-process test broker (one process, loopback, memory
 # only, a few MiB kept per partition): it is not a tuned Kafka; treat the Kafka figure
@@ -75,6 +77,18 @@ KN=$("$SLUICE" tail --bus "kafka://$BOOT/bench" --exit 2>/dev/null | wc -l)
 t1=$(date +%s%N)
 LN=$("$SLUICE" tail --topic bench --data-dir "$W/data2" --exit 2>/dev/null | wc -l)
 t2=$(date +%s%N)
+"$SLUICE" produce --topic events --data-dir "$W/data4" < "$W/events.ndjson" 2>/dev/null
+t3=$(date +%s%N)
+"$SLUICE" stream --app apps/game.yaml --data-dir "$W/data3" --bus "kafka://$BOOT/bench" --once \
+  2>"$W/ks.err" || { cat "$W/ks.err" >&2; exit 1; }
+t4=$(date +%s%N)
+"$SLUICE" stream --app apps/game.yaml --data-dir "$W/data4" --once 2>"$W/ls.err" ||
+  { cat "$W/ls.err" >&2; exit 1; }
+t5=$(date +%s%N)
+KS=$(grep -o 'done: [0-9]* events' "$W/ks.err" | awk '{print $2}')
+LS=$(grep -o 'done: [0-9]* events' "$W/ls.err" | awk '{print $2}')
+KS_EPS=$(awk -v n="$KS" -v ns=$((t4 - t3)) 'BEGIN {printf "%.0f", n / (ns / 1e9)}')
+LS_EPS=$(awk -v n="$LS" -v ns=$((t5 - t4)) 'BEGIN {printf "%.0f", n / (ns / 1e9)}')
 K_EPS=$(awk -v n="$KN" -v ns=$((t1 - t0)) 'BEGIN {printf "%.0f", n / (ns / 1e9)}')
 L_EPS=$(awk -v n="$LN" -v ns=$((t2 - t1)) 'BEGIN {printf "%.0f", n / (ns / 1e9)}')
 
@@ -86,3 +100,6 @@ printf '%-44s %12s\n' "reading $NCONS events (incl. startup)" "events/s"
 printf '%-44s %12s\n' "tail --bus kafka ($KN read)" "$K_EPS"
 printf '%-44s %12s\n' "tail --bus log ($LN read)" "$L_EPS"
 awk -v k="$K_EPS" -v l="$L_EPS" 'BEGIN {printf "ratio kafka/log: %.2f\n", k / l}'
+printf '%-44s %12s\n' "stream --once --bus kafka ($KS events)" "$KS_EPS"
+printf '%-44s %12s\n' "stream --once --bus log ($LS events)" "$LS_EPS"
+awk -v k="$KS_EPS" -v l="$LS_EPS" 'BEGIN {printf "ratio kafka/log: %.2f\n", k / l}'

@@ -144,7 +144,8 @@ void stream_ckpt_close(stream_ckpt *c)
 }
 
 /* Reads "<magic> 1" then key/value lines into the given keys. */
-static int read_kv(const char *path, const char *magic, const char *topic, const char *k1,
+static int read_kv(const char *path, const char *magic, const char *topic, int32_t partition,
+                   const char *k1,
                    uint64_t *v1, const char *k2, uint64_t *v2, bool *found, sl_err *err)
 {
     *found = false;
@@ -181,7 +182,9 @@ static int read_kv(const char *path, const char *magic, const char *topic, const
                 break;
             }
         } else if (!strcmp(key, "partition")) {
-            if (strcmp(val, "0")) {
+            char want[16];
+            snprintf(want, sizeof want, "%d", (int)partition);
+            if (strcmp(val, want)) {
                 rc = sl_err_set(err, -EINVAL, false, "%s:%d: unknown partition %s", path,
                                 lineno, val);
                 break;
@@ -219,15 +222,15 @@ int stream_ckpt_read(stream_ckpt *c, uint64_t *next, bool *found, sl_err *err)
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.checkpoint", c->dir, c->job);
     *next = 0;
-    return read_kv(path, "sluice-checkpoint", c->topic, "next", next, NULL, NULL, found, err);
+    return read_kv(path, "sluice-checkpoint", c->topic, c->partition, "next", next, NULL, NULL, found, err);
 }
 
 int stream_ckpt_write(stream_ckpt *c, uint64_t next, sl_err *err)
 {
     char path[4096], body[512];
     snprintf(path, sizeof path, "%s/%s.checkpoint", c->dir, c->job);
-    int n = snprintf(body, sizeof body, "sluice-checkpoint 1\ntopic %s\npartition 0\nnext %" PRIu64 "\n",
-                     c->topic, next);
+    int n = snprintf(body, sizeof body, "sluice-checkpoint 1\ntopic %s\npartition %d\nnext %" PRIu64 "\n",
+                     c->topic, (int)c->partition, next);
     return stream_write_atomic(path, body, (size_t)n, err);
 }
 
@@ -236,7 +239,7 @@ int stream_offsets_read(stream_ckpt *c, uint64_t *first, uint64_t *last, bool *f
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.offsets", c->dir, c->job);
-    int rc = read_kv(path, "sluice-offsets", c->topic, "first", first, "last", last, found, err);
+    int rc = read_kv(path, "sluice-offsets", c->topic, c->partition, "first", first, "last", last, found, err);
     if (rc == 0 && *found && *last < *first)
         return sl_err_set(err, -EINVAL, false, "%s: last < first", path);
     return rc;
@@ -247,7 +250,7 @@ int stream_offsets_write(stream_ckpt *c, uint64_t first, uint64_t last, sl_err *
     char path[4096], body[512];
     snprintf(path, sizeof path, "%s/%s.offsets", c->dir, c->job);
     int n = snprintf(body, sizeof body,
-                     "sluice-offsets 1\ntopic %s\npartition 0\nfirst %" PRIu64 "\nlast %" PRIu64 "\n",
-                     c->topic, first, last);
+                     "sluice-offsets 1\ntopic %s\npartition %d\nfirst %" PRIu64 "\nlast %" PRIu64 "\n",
+                     c->topic, (int)c->partition, first, last);
     return stream_write_atomic(path, body, (size_t)n, err);
 }

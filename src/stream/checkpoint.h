@@ -3,6 +3,9 @@
  * File formats (text, one "key value" per line, written to <name>.tmp, fsynced, renamed,
  * directory fsynced):
  *
+ * Kafka (--bus kafka://...): one pair per partition P, job name "<job>-p<P>", with
+ * "partition P" inside; the embedded log (one partition) keeps "<job>" and "partition 0".
+ *
  *   <data>/stream/<job>.offsets      the offset log: the batch being written
  *       sluice-offsets 1
  *       topic events
@@ -35,6 +38,8 @@ typedef struct stream_ckpt {
     char    *dir;     /* <data>/stream */
     char    *job;
     char    *topic;
+    int32_t  partition;  /* 0 after open (the embedded log); set it for a Kafka partition:
+                          * the files then say so and must match on read */
 } stream_ckpt;
 
 /* Job names: [A-Za-z0-9._-]{1,100}, not starting with '.'. */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "bus/bus.h"
 #include "common/cli.h"
 #include "spec/spec.h"
 #include "stream/checkpoint.h"
@@ -40,7 +41,9 @@ static void usage(FILE *out)
             "  --row-group-size N     Parquet rows per row group (default 122880)\n"
             "  --threads N            DuckDB threads (default 1: each file is encoded by its own\n"
             "                         thread; the files of a batch are written in parallel)\n"
-            "  --job NAME             checkpoint name under <data dir>/stream/ (default stream)\n"
+            "  --job NAME             checkpoint name under <data dir>/stream/ (default stream);\n"
+            "                         with Kafka also the consumer group sluice-NAME\n"
+            BUS_HELP_OPTIONS
             "  --quiet                no per-batch log lines\n"
             "  --help                 this text\n"
             "\n"
@@ -62,6 +65,8 @@ int cmd_stream(int argc, char **argv)
         {"threads", required_argument, NULL, 'T'},
         {"job", required_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},
+        {"bus", required_argument, NULL, 'U'},
+        {"kafka-opt", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -71,6 +76,10 @@ int cmd_stream(int argc, char **argv)
     o.log = stderr;
     const char *app_path = NULL, *data_flag = NULL;
     uint64_t v;
+    bus_spec bus;
+    bus_spec_init(&bus);
+    const char *bus_url = NULL;
+    sl_err err = {0};
     optind = 1;
     opterr = 0;
     int ch;
@@ -80,6 +89,12 @@ int cmd_stream(int argc, char **argv)
         case 'd': data_flag = optarg; break;
         case 'o': o.once = true; break;
         case 'q': o.quiet = true; break;
+        case 'U': bus_url = optarg; break;   /* parsed after the loop: nothing to free here */
+        case 'K':
+            /* kept by reference (argv outlives the run); allocates nothing */
+            if (bus_spec_add_opt(&bus, optarg, &err) < 0)
+                return cli_usage_error("stream", "%s", err.msg);
+            break;
         case 'j':
             if (!stream_job_name_valid(optarg))
                 return cli_usage_error("stream", "invalid --job '%s' (want [A-Za-z0-9._-]{1,100})",
@@ -136,10 +151,20 @@ int cmd_stream(int argc, char **argv)
     o.data_dir = cli_data_dir(data_flag);
     o.progress = o.once && isatty(STDERR_FILENO);
 
+    if (bus_url && bus_spec_parse(&bus, bus_url, &err) < 0) {
+        bus_spec_free(&bus);
+        return cli_usage_error("stream", "%s", err.msg);
+    }
+    if (bus.kind == BUS_KAFKA) {
+        o.bus = &bus;
+    } else if (bus.nopts) {
+        bus_spec_free(&bus);
+        return cli_usage_error("stream", "--kafka-opt needs --bus kafka://HOST:PORT/TOPIC");
+    }
     spec_app *app = NULL;
-    sl_err err = {0};
     int rc = spec_load(app_path, &app, &err);
     if (rc < 0) {
+        bus_spec_free(&bus);
         fprintf(stderr, "sluice stream: %s\n", err.msg);
         return rc == -EINVAL ? 2 : 1;
     }
@@ -154,6 +179,7 @@ int cmd_stream(int argc, char **argv)
     stream_stats st;
     rc = stream_run(app, &o, &st, &err);
     spec_free(app);
+    bus_spec_free(&bus);
     if (rc < 0) {
         fprintf(stderr, "sluice stream: %s\n", err.msg);
         return 1;

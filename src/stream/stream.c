@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bus/bus.h"
 #include "bus/log.h"
 #include "stream/checkpoint.h"
 #include "stream/row.h"
@@ -68,6 +69,8 @@ typedef struct brows {
 typedef struct batch {
     uint64_t     first, last;
     bool         replay;
+    int32_t      partition;    /* 0 for the embedded log */
+    stream_ckpt *ck;           /* the partition's checkpoint files */
     size_t       nrecs;
     log_batch   *bs;
     size_t       nb;
@@ -122,6 +125,7 @@ typedef struct stream_ctx {
     char              *warehouse;
     stream_stats      *st;
     bool               progress_shown;
+    char               kpart_label[32];   /* Kafka: "p<P> " for batch lines */
 } stream_ctx;
 
 static int64_t now_ms(void)
@@ -279,7 +283,7 @@ static int reject(stream_ctx *c, const log_record *r, const char *reason, const 
     cells[0] = (stream_cell){.kind = STREAM_CELL_STR, .len = (uint32_t)rlen, .v.s = rs};
     cells[1] = (stream_cell){.kind = STREAM_CELL_STR, .len = (uint32_t)strlen(c->topic),
                              .v.s = c->topic};
-    cells[2] = (stream_cell){.kind = STREAM_CELL_I64, .v.i = 0};
+    cells[2] = (stream_cell){.kind = STREAM_CELL_I64, .v.i = c->cur->partition};
     cells[3] = (stream_cell){.kind = STREAM_CELL_I64, .v.i = (int64_t)r->offset};
     if (event_type && *event_type) {
         size_t n = strlen(event_type);
@@ -360,13 +364,77 @@ static const int16_t *layout_map(stream_ctx *c, layout *l, size_t i, const strea
     return l->map[i];
 }
 
+/* Kafka records from other producers (kcat, kafka-python) often lack event_id and
+ * received_at. The stream fills them from the record: event_id "<topic>-<partition>-
+ * <offset>" (unique and stable across replays) and received_at = the record timestamp
+ * (RFC 3339, ms, UTC). The filled fields are put at the front of the object and the
+ * result is what the tables store as raw_event, so raw_event always carries the id the
+ * row has. Returns 1 and sets *out (text in the batch arena) when it filled something,
+ * 0 when the event had both, < 0 out of memory. */
+static int kafka_fill(stream_ctx *c, const stream_event *ev, const log_record *r,
+                      int64_t ts_us, log_record *out)
+{
+    bool has_id = false;
+    for (size_t i = 0; i < ev->nf && !has_id; i++)
+        has_id = json_str_eq(ev->f[i].key, "event_id", 8);
+    if (has_id && ev->has_received)
+        return 0;
+    char head[512];
+    size_t k = 0;
+    k += (size_t)snprintf(head + k, sizeof head - k, "{");
+    if (!has_id)
+        k += (size_t)snprintf(head + k, sizeof head - k, "\"event_id\":\"%s-%d-%" PRIu64 "\",",
+                              c->topic, (int)c->cur->partition, r->offset);
+    if (!ev->has_received) {
+        time_t secs = (time_t)(ts_us / 1000000);
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        k += (size_t)snprintf(head + k, sizeof head - k,
+                              "\"received_at\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\",",
+                              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                              tm.tm_min, tm.tm_sec, (int)((ts_us / 1000) % 1000));
+    }
+    /* the rest of the object after its '{' (the parse succeeded, so it is an object) */
+    const char *p = r->data, *end = r->data + r->len;
+    while (p < end && *p != '{')
+        p++;
+    p++;
+    const char *q = p;
+    while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
+        q++;
+    if (q < end && *q == '}')
+        k--;   /* empty object: no comma after the filled members */
+    size_t rest = (size_t)(end - p);
+    char *text = stream_arena_alloc(&c->cur->arena, k + rest + 1);
+    if (!text)
+        return -ENOMEM;
+    memcpy(text, head, k);
+    memcpy(text + k, p, rest);
+    text[k + rest] = '\0';
+    *out = *r;
+    out->data = text;
+    out->len = (uint32_t)(k + rest);
+    return 1;
+}
+
 static int route_one(stream_ctx *c, const log_record *r, sl_err *err)
 {
-    int64_t ts_us = (r->ts_ms ? r->ts_ms : now_ms()) * 1000;
+    int64_t ts_us = (r->ts_ms > 0 ? r->ts_ms : now_ms()) * 1000;
     stream_event *ev = c->ev;
     sl_err why = {0};
     if (stream_event_parse(ev, r->data, r->len, ts_us, &why) < 0)
         return reject(c, r, why.msg, NULL, ts_us);
+    log_record filled;
+    if (c->o->bus) {
+        int f = kafka_fill(c, ev, r, ts_us, &filled);
+        if (f < 0)
+            return sl_err_set(err, -ENOMEM, true, "batch memory cap reached");
+        if (f > 0) {
+            if (stream_event_parse(ev, filled.data, filled.len, ts_us, &why) < 0)
+                return reject(c, r, why.msg, NULL, ts_us);
+            r = &filled;
+        }
+    }
     int64_t day = stream_us_to_days(ev->received_us);
 
     size_t napp = c->ntables - 1;
@@ -453,6 +521,7 @@ typedef struct write_job {
     size_t       next;          /* next task to take; guarded by lock */
     pthread_mutex_t lock;
     uint64_t     first, last;
+    int32_t      partition;
 } write_job;
 
 typedef struct write_worker {
@@ -472,7 +541,8 @@ static void *write_worker_main(void *arg)
             break;
         write_task *wt = &j->tasks[i];
         wt->rc = stream_writer_write(j->c->writer, ww->lane, &wt->t->snap, wt->rows, wt->n,
-                                     wt->dir, 0, j->first, j->last, &wt->bytes, &wt->err);
+                                     wt->dir, (uint64_t)j->partition, j->first, j->last,
+                                     &wt->bytes, &wt->err);
     }
     return NULL;
 }
@@ -565,7 +635,8 @@ static int write_all(stream_ctx *c, batch *b, uint64_t *files, uint64_t *bytes, 
     }
     if (rc == 0 && ntasks) {
         qsort(tasks, ntasks, sizeof *tasks, task_cmp);
-        write_job job = {.c = c, .tasks = tasks, .ntasks = ntasks, .first = first, .last = last};
+        write_job job = {.c = c, .tasks = tasks, .ntasks = ntasks, .first = first, .last = last,
+                         .partition = b->partition};
         pthread_mutex_init(&job.lock, NULL);
         int nw = c->lanes < (int)ntasks ? c->lanes : (int)ntasks;
         write_worker ww[16];
@@ -730,6 +801,8 @@ static int route_batch(stream_ctx *c, batch *b, uint64_t first, uint64_t replay_
     b->t0 = mono_ms();
     b->first = first;
     b->replay = replay_last != UINT64_MAX;
+    b->partition = 0;
+    b->ck = &c->ckpt;
     int rc = read_range(c, first, replay_last, &b->bs, &b->nb, &b->last, &b->nrecs, err);
     if (rc != 0)
         return rc;
@@ -750,7 +823,7 @@ static int write_stage(stream_ctx *c, batch *b, sl_err *err)
 {
     int64_t t_start = mono_ms();
     int rc;
-    if (!b->replay && (rc = stream_offsets_write(&c->ckpt, b->first, b->last, err)) < 0)
+    if (!b->replay && (rc = stream_offsets_write(b->ck, b->first, b->last, err)) < 0)
         return rc;
     uint64_t files = 0, bytes = 0;
     (void)stream_writer_take_fsync_ns(c->writer);
@@ -764,11 +837,12 @@ static int write_stage(stream_ctx *c, batch *b, sl_err *err)
     if (rc < 0)
         return rc;
     /* Every file is in place: now, and only now, the checkpoint moves. */
-    if ((rc = stream_ckpt_write(&c->ckpt, b->last + 1, err)) < 0)
+    if ((rc = stream_ckpt_write(b->ck, b->last + 1, err)) < 0)
         return rc;
     fsync_ms += (uint64_t)(mono_ms() - t_sync);
     sl_err cerr = {0};
-    if (log_commit_offset(c->log, c->o->job, b->last + 1, &cerr) < 0)
+    /* Kafka: the caller commits the group offset (kafka_flush). */
+    if (c->log && log_commit_offset(c->log, c->o->job, b->last + 1, &cerr) < 0)
         fprintf(c->o->log, "stream: warning: committing group offset: %s\n", cerr.msg);
 
     brows *rej = &b->t[c->ntables - 1];
@@ -782,12 +856,12 @@ static int write_stage(stream_ctx *c, batch *b, sl_err *err)
     if (!c->o->quiet) {
         char line[2048], hb[32];
         size_t k = 0;
-        uint64_t hw = log_high_watermark(c->log);
+        uint64_t hw = c->log ? log_high_watermark(c->log) : 0;
         int64_t now = mono_ms();
         human_bytes(bytes, hb, sizeof hb);
         k += (size_t)snprintf(line + k, sizeof line - k,
-                              "stream: batch %" PRIu64 "-%" PRIu64 "%s: %zu events in;", b->first,
-                              b->last, b->replay ? " (replay)" : "", b->nrecs);
+                              "stream: batch %s%" PRIu64 "-%" PRIu64 "%s: %zu events in;",
+                              c->log ? "" : c->kpart_label, b->first, b->last, b->replay ? " (replay)" : "", b->nrecs);
         for (size_t i = 0; i + 1 < c->ntables && k < sizeof line - 100; i++)
             if (b->t[i].nrows)
                 k += (size_t)snprintf(line + k, sizeof line - k, " %s=%zu", b->t[i].snap.name,
@@ -896,6 +970,284 @@ static void ctx_free(stream_ctx *c)
     free(c->warehouse);
 }
 
+/* ---- Kafka: one batch per assigned partition, fed by the consumer group ---- */
+
+#define KAFKA_MAX_PARTITIONS 4096
+
+typedef struct kpart {
+    bool        known;        /* ckpt opened */
+    bool        owned;
+    stream_ckpt ck;
+    uint64_t    next;         /* next offset the tables do not have */
+    bool        have_next;    /* false: no checkpoint yet, start at the first record */
+    bool        replay;       /* a recorded batch [rfirst, rlast] must be rebuilt as is */
+    uint64_t    rfirst, rlast;
+    log_record *recs;         /* pending records (data owned) */
+    size_t      n, cap;
+    uint64_t    bytes;
+    int64_t     since_ms;     /* when the first pending record arrived */
+} kpart;
+
+typedef struct kstate {
+    stream_ctx   *c;
+    bus_consumer *cons;
+    kpart        *parts;      /* [KAFKA_MAX_PARTITIONS] */
+    int32_t       nparts;     /* 1 + the highest partition ever assigned */
+    int           rc;         /* error from the assignment callback */
+    sl_err        err;
+} kstate;
+
+static void kpart_drop(kpart *k)
+{
+    for (size_t i = 0; i < k->n; i++)
+        free((void *)k->recs[i].data);
+    k->n = 0;
+    k->bytes = 0;
+}
+
+/* Called inside bus_consumer_poll (this thread). */
+static void kafka_on_assign(void *ud, bool assigned, const int32_t *parts, size_t n,
+                            int64_t *start)
+{
+    kstate *ks = ud;
+    stream_ctx *c = ks->c;
+    for (size_t i = 0; i < n; i++) {
+        int32_t p = parts[i];
+        if (p < 0 || p >= KAFKA_MAX_PARTITIONS) {
+            if (assigned && !ks->rc)
+                ks->rc = sl_err_set(&ks->err, -ERANGE, false,
+                                    "kafka partition %d: at most %d partitions", (int)p,
+                                    KAFKA_MAX_PARTITIONS);
+            continue;
+        }
+        kpart *k = &ks->parts[p];
+        if (p >= ks->nparts)
+            ks->nparts = p + 1;
+        kpart_drop(k);   /* assigned or revoked: uncommitted work is replayed from the ckpt */
+        k->replay = false;
+        k->owned = assigned;
+        if (!assigned) {
+            fprintf(c->o->log, "stream: partition %d revoked\n", (int)p);
+            continue;
+        }
+        sl_err e = {0};
+        int rc = 0;
+        if (!k->known) {
+            char job[160];
+            snprintf(job, sizeof job, "%s-p%d", c->o->job, (int)p);
+            if ((rc = stream_ckpt_open(&k->ck, c->o->data_dir, job, c->topic, &e)) == 0) {
+                k->ck.partition = p;
+                k->known = true;
+            }
+        }
+        uint64_t next = 0, pf = 0, pl = 0;
+        bool have = false, pending = false;
+        if (rc == 0)
+            rc = stream_ckpt_read(&k->ck, &next, &have, &e);
+        if (rc == 0)
+            rc = stream_offsets_read(&k->ck, &pf, &pl, &pending, &e);
+        if (rc == 0 && pending && pf > next)
+            rc = sl_err_set(&e, -EINVAL, false,
+                            "%s/%s.offsets starts at %" PRIu64 " beyond the checkpoint %" PRIu64,
+                            k->ck.dir, k->ck.job, pf, next);
+        if (rc < 0) {
+            k->owned = false;
+            if (!ks->rc) {
+                ks->rc = rc;
+                ks->err = e;
+            }
+            continue;
+        }
+        k->next = next;
+        k->have_next = have || (pending && pf == next);
+        if (pending && pf == next) {
+            k->replay = true;
+            k->rfirst = pf;
+            k->rlast = pl;
+            fprintf(c->o->log, "stream: partition %d: replaying batch %" PRIu64 "-%" PRIu64
+                               " recorded before an interruption\n", (int)p, pf, pl);
+        }
+        start[i] = k->have_next ? (int64_t)k->next : -1;
+        fprintf(c->o->log, "stream: partition %d assigned, from %s%" PRIu64 "\n", (int)p,
+                k->have_next ? "offset " : "the group offset / earliest, checkpoint ",
+                k->next);
+    }
+}
+
+/* Writes partition p's pending batch (steps 2-4), then commits the group offset (5). */
+static int kafka_flush(kstate *ks, int32_t p, sl_err *err)
+{
+    stream_ctx *c = ks->c;
+    kpart *k = &ks->parts[p];
+    if (!k->owned || (!k->n && !k->replay))
+        return 0;
+    if (k->replay && (!k->n || k->recs[k->n - 1].offset < k->rlast))
+        return sl_err_set(err, -EIO, false,
+                          "partition %d: the offset log asks to replay %" PRIu64 "-%" PRIu64
+                          " but the topic ends before %" PRIu64 " (was it deleted?)", (int)p,
+                          k->rfirst, k->rlast, k->rlast);
+    batch *b = &c->bufs[0];
+    batch_clear(c, b);
+    b->t0 = mono_ms();
+    b->replay = k->replay;
+    b->first = k->replay ? k->rfirst : k->next;
+    b->last = k->replay ? k->rlast : k->recs[k->n - 1].offset;
+    b->partition = p;
+    b->ck = &k->ck;
+    b->nrecs = k->n;
+    snprintf(c->kpart_label, sizeof c->kpart_label, "p%d ", (int)p);
+    c->cur = b;
+    int rc = 0;
+    for (size_t i = 0; i < k->n && rc == 0; i++)
+        rc = route_one(c, &k->recs[i], err);
+    c->cur = NULL;
+    for (size_t i = 0; i < c->ntables && rc == 0; i++)
+        rc = schema_copy(&b->t[i].snap, &c->tables[i].schema, err);
+    b->t_routed = mono_ms();
+    if (rc == 0)
+        rc = write_stage(c, b, err);
+    batch_clear(c, b);
+    if (rc < 0)
+        return rc;
+    k->next = b->last + 1;
+    k->have_next = true;
+    k->replay = false;
+    kpart_drop(k);
+    sl_err ce = {0};
+    if (bus_consumer_commit(ks->cons, p, (int64_t)k->next, &ce) < 0)
+        fprintf(c->o->log, "stream: warning: %s (the checkpoint has it)\n", ce.msg);
+    return 0;
+}
+
+static int kafka_flush_all(kstate *ks, bool due_only, sl_err *err)
+{
+    int64_t now = mono_ms();
+    for (int32_t p = 0; p < ks->nparts; p++) {
+        kpart *k = &ks->parts[p];
+        if (!k->owned || !k->n)
+            continue;
+        if (due_only && now - k->since_ms < (int64_t)ks->c->o->trigger_ms)
+            continue;
+        int rc = kafka_flush(ks, p, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Takes one consumed record into its partition's batch. */
+static int kafka_take(kstate *ks, const bus_msg *m, sl_err *err)
+{
+    if (m->partition < 0 || m->partition >= KAFKA_MAX_PARTITIONS || m->offset < 0)
+        return 0;
+    kpart *k = &ks->parts[m->partition];
+    uint64_t off = (uint64_t)m->offset;
+    if (!k->owned || (k->have_next && off < k->next))
+        return 0;   /* not ours, or already in the tables */
+    if (k->replay && off > k->rlast) {
+        /* the recorded range is complete (a gap at its end): write it as recorded */
+        int rc = kafka_flush(ks, m->partition, err);
+        if (rc < 0)
+            return rc;
+    }
+    if (!k->have_next) {
+        k->next = off;
+        k->have_next = true;
+    }
+    if (m->len > UINT32_MAX - 1)
+        return 0;
+    if (k->n == k->cap) {
+        size_t nc = k->cap ? k->cap * 2 : 1024;
+        log_record *nr = realloc(k->recs, nc * sizeof *nr);
+        if (!nr)
+            return sl_err_errno(err, ENOMEM, "kafka batch");
+        k->recs = nr;
+        k->cap = nc;
+    }
+    char *d = malloc(m->len + 1);
+    if (!d)
+        return sl_err_errno(err, ENOMEM, "kafka batch");
+    memcpy(d, m->data, m->len);
+    d[m->len] = '\0';
+    if (!k->n)
+        k->since_ms = mono_ms();
+    k->recs[k->n++] = (log_record){.offset = off, .ts_ms = m->ts_ms, .data = d,
+                                   .len = (uint32_t)m->len};
+    k->bytes += m->len;
+    if ((k->replay && off >= k->rlast) ||
+        (!k->replay && (k->n >= ks->c->o->max_batch || k->bytes >= ks->c->o->max_batch_bytes)))
+        return kafka_flush(ks, m->partition, err);
+    return 0;
+}
+
+static int kafka_run(stream_ctx *c, sl_err *err)
+{
+    kstate ks = {.c = c};
+    char group[160];
+    snprintf(group, sizeof group, "sluice-%s", c->o->job);
+    int rc = 0;
+    if (!(ks.parts = calloc(KAFKA_MAX_PARTITIONS, sizeof *ks.parts)))
+        return sl_err_errno(err, ENOMEM, "kafka partitions");
+    bus_consumer_opts co = {.group = group, .report_eof = c->o->once,
+                            .on_assign = kafka_on_assign, .ud = &ks};
+    if ((rc = bus_consumer_new(c->o->bus, &co, &ks.cons, err)) < 0)
+        goto out;
+    int64_t t_start = mono_ms();
+    bool any_assigned = false;
+    while (!stopping(c)) {
+        bus_msg m;
+        sl_err pe = {0};
+        int got = bus_consumer_poll(ks.cons, 100, &m, &pe);
+        if (ks.rc) {
+            rc = ks.rc;
+            *err = ks.err;
+            goto out;
+        }
+        if (got < 0) {
+            if (!pe.retriable) {
+                rc = got;
+                *err = pe;
+                goto out;
+            }
+            fprintf(c->o->log, "stream: warning: %s\n", pe.msg);
+            continue;
+        }
+        if (got == 1) {
+            rc = kafka_take(&ks, &m, err);
+            bus_msg_release(&m);
+            if (rc < 0)
+                goto out;
+            any_assigned = true;
+        }
+        if (got == 2) {   /* --once: every assigned partition is at its end */
+            rc = kafka_flush_all(&ks, false, err);
+            goto out;
+        }
+        for (int32_t p = 0; !any_assigned && p < ks.nparts; p++)
+            any_assigned = ks.parts[p].owned;
+        if (c->o->once && !any_assigned && mono_ms() - t_start > 30000) {
+            rc = sl_err_set(err, -ETIMEDOUT, true,
+                            "no partition of kafka topic %s assigned within 30 s", c->topic);
+            goto out;
+        }
+        if (!c->o->once && (rc = kafka_flush_all(&ks, true, err)) < 0)
+            goto out;
+    }
+    /* stopped: what was consumed is written, so a restart does not reread it */
+    rc = kafka_flush_all(&ks, false, err);
+out:
+    /* leaving the group runs the revoke callback: ks must still be alive */
+    bus_consumer_destroy(ks.cons);
+    for (int32_t p = 0; p < ks.nparts; p++) {
+        kpart_drop(&ks.parts[p]);
+        free(ks.parts[p].recs);
+        if (ks.parts[p].known)
+            stream_ckpt_close(&ks.parts[p].ck);
+    }
+    free(ks.parts);
+    return rc;
+}
+
 /* Opens the topic; in continuous mode waits for it to be created. 1 = stopped first. */
 static int open_topic(stream_ctx *c, sl_err *err)
 {
@@ -933,6 +1285,8 @@ int stream_run(const spec_app *app, const stream_opts *o, stream_stats *st, sl_e
     c.st = st ? st : &local;
     memset(c.st, 0, sizeof *c.st);
     c.topic = app->topic ? app->topic : "events";
+    if (o->bus)
+        c.topic = o->bus->topic;
     int rc = 0;
     pipeline pl = {0};
 
@@ -985,6 +1339,12 @@ int stream_run(const spec_app *app, const stream_opts *o, stream_stats *st, sl_e
     if ((rc = stream_writer_open(&c.writer, o->compression, o->row_group_size, o->threads,
                                  c.lanes, err)) < 0)
         goto out;
+    if (o->bus) {
+        stream_arena_init(&c.bufs[0].arena, 0);
+        stream_arena_init(&c.bufs[1].arena, 0);
+        rc = kafka_run(&c, err);
+        goto out;
+    }
     if ((rc = open_topic(&c, err)) != 0) {
         if (rc == 1)
             rc = 0;

@@ -9,6 +9,12 @@
  *   4. write stream/<job>.checkpoint with next = last + 1 (fsync, rename),
  *   5. commit the log consumer-group offset <job> (for observers such as tail).
  *
+ * Kafka (o->bus set): the job joins consumer group "sluice-<job>"; every assigned partition
+ * P has its own checkpoint pair stream/<job>-p<P>.{offsets,checkpoint} and its own batch,
+ * files are named part-<P>-<first>-<last>.parquet, and the group offset is committed only
+ * after the checkpoint (step 5). Batches are written on the calling thread (no pipeline):
+ * a rebalance runs inside the consumer poll, so it never overlaps a write.
+ *
  * Threads: stream_run() routes on the calling thread while one writer thread writes and
  * commits the previous batch (steps 2-5 stay in batch order); the writer fans a batch's
  * files out to up to 4 lanes. *stop may be set from a signal handler.
@@ -24,8 +30,11 @@
 #include "common/err.h"
 #include "spec/spec.h"
 
+struct bus_spec;
+
 typedef struct stream_opts {
     const char *data_dir;
+    const struct bus_spec *bus;   /* NULL: the embedded log; else Kafka (see below) */
     const char *job;              /* default "stream" */
     bool        once;             /* process what is there now, then return */
     uint64_t    trigger_ms;       /* default 1000 */
