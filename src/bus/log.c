@@ -48,14 +48,22 @@
  * rebuilds the active segment's index on open.
  *
  * THREADS AND LOCKS (writer side)
+ *   qmu    the ALWAYS-mode writer queue (q_*); held only to link, unlink and count.
  *   wlock  serialises appends, rolls and retention; owns seg_fd/idx_fd/seg_size/next.
  *   mu     sync state: written_end, synced_end, durable_end, syncing, failed; seg_fd is
  *          swapped under wlock+mu so that a sync leader holding mu sees a consistent pair.
  *   seglock the segment list (base offsets, sizes).
  *   rlock  the read cursor (log_read, log_high_watermark/log_wait of a reader).
- *   Order: wlock -> mu, wlock -> seglock, rlock -> seglock. Nothing is held while calling
- *   fdatasync except by the roll (which holds wlock: appends wait for it, by design).
+ *   Order: wlock -> mu, wlock -> seglock, rlock -> seglock; qmu is never held with
+ *   another. Nothing is held while calling fdatasync except by the roll (which holds
+ *   wlock: appends wait for it, by design). A write-combining leader holds no lock during
+ *   its sync, but the queue stays its own until the sync is over.
  * The sync thread (INTERVAL and ALWAYS modes) is owned by the topic and joined by close.
+ *
+ * WRITE COMBINING (ALWAYS, log_append). Callers queue their batches; the one at the head
+ * writes the whole queue with one pwrite and one sync and hands each member its result;
+ * members sleep once (details above append_combined). log_append_nowait and the other
+ * modes write under wlock directly.
  *
  * GROUP COMMIT (ALWAYS). A sync covers everything written when it starts. A thread in
  * log_wait_durable leads a sync itself when none runs; otherwise it queues on the waiter
@@ -326,6 +334,15 @@ struct log_topic {
     uint32_t returning;
     uint64_t hold_until_us, last_sync_us;
     uint64_t stat_syncs, stat_synced_records; /* for log_sync_stats */
+    /* ALWAYS mode, log_append's writer queue (see WRITE COMBINING), under qmu: the head
+     * is the leader; q_expect/q_hold_us: size of the last group and how long a new leader
+     * may wait for that many batches; q_seq: futex word of a holding leader. */
+    pthread_mutex_t qmu;
+    struct wbatch *q_head, *q_tail;
+    uint32_t q_len, q_expect;
+    uint64_t q_hold_us;
+    bool     q_holding, qmu_ready;
+    _Atomic uint32_t q_seq;
     int      failed;             /* sticky: after a failed sync or truncate */
     log_durable_fn cb;
     void    *cb_ud;
@@ -833,6 +850,8 @@ int log_topic_open(const char *data_dir, const char *topic, int mode, const log_
     t->mu_ready = true;
     pthread_mutex_init(&t->wlock, NULL);
     t->wlock_ready = true;
+    pthread_mutex_init(&t->qmu, NULL);
+    t->qmu_ready = true;
     pthread_mutex_init(&t->seglock, NULL);
     t->seglock_ready = true;
     pthread_mutex_init(&t->rlock, NULL);
@@ -1274,11 +1293,26 @@ static int roll_locked(log_topic *t, sl_err *err)
 
 static int apply_retention_locked(log_topic *t, sl_err *err);
 
-/* `waits`: the caller goes on to log_wait_durable (log_append in ALWAYS mode), where it
- * leads the sync itself or queues behind one: no need to wake the sync thread for it
- * (that hop costs a context switch per record with one appender on a busy machine). */
-static int append_locked(log_topic *t, const log_entry *e, size_t n, uint64_t *first,
-                         bool waits, sl_err *err)
+/* One caller's batch on its way into the log, on the caller's stack. In the ALWAYS-mode
+ * writer queue (see WRITE COMBINING) it is linked under qmu; the leader that takes it into
+ * its group fills first, rc and err and then sets `state` (WB_DONE, or WB_LEAD to hand the
+ * queue over). After WB_DONE the owner may return at once, so the leader reads `next`
+ * before it stores `state`. */
+enum { WB_QUEUED = 0, WB_DONE = 1, WB_LEAD = 2 };
+typedef struct wbatch {
+    struct wbatch   *next;
+    const log_entry *e;
+    size_t           n;
+    uint64_t         bytes;   /* encoded size of the whole batch */
+    uint64_t         first;   /* result: offset of its first record */
+    int              rc;      /* result */
+    sl_err          *err;     /* the caller's, may be NULL */
+    _Atomic uint32_t state;
+} wbatch;
+
+/* Per-record and per-batch size checks, done by the caller before its batch is combined
+ * with others (a refused batch never affects another one). */
+static int check_batch(log_topic *t, const log_entry *e, size_t n, uint64_t *bytes, sl_err *err)
 {
     uint64_t total = 0;
     for (size_t i = 0; i < n; i++) {
@@ -1294,75 +1328,36 @@ static int append_locked(log_topic *t, const log_entry *e, size_t n, uint64_t *f
         return sl_err_set(err, -EMSGSIZE, false,
                           "batch of %" PRIu64 " bytes is larger than the limit of %llu bytes",
                           total, LOG_BATCH_MAX_BYTES);
-    int rc;
-    if (t->failed)
-        return sl_err_errno(err, -t->failed, "topic %s refuses appends after a failed write "
-                                             "or sync; reopen it", t->name);
-    if (t->seg_size > 0 && t->seg_size + total > t->o.segment_bytes) {
-        if ((rc = roll_locked(t, err)))
-            return rc;
-        sl_err rerr;
-        if (apply_retention_locked(t, &rerr))
-            fprintf(stderr, "sluice: log %s: retention: %s\n", t->name, rerr.msg);
+    *bytes = total;
+    return 0;
+}
+
+/* Fails `count` batches of a chain starting at b with the error in src. Never reads the
+ * `next` of the last one (the queue's tail: an enqueuer may be writing it). */
+static void fail_chain(wbatch *b, size_t count, const sl_err *src)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            b = b->next;
+        b->rc = src->code;
+        if (b->err)
+            *b->err = *src;
     }
-    sl_buf_reset(&t->enc);
-    if ((rc = sl_buf_reserve(&t->enc, (size_t)total)))
-        return sl_err_set(err, rc, true, "log: out of memory for a batch of %" PRIu64 " bytes",
-                          total);
-    int64_t now = 0;
-    int64_t max_ts = t->seg_max_ts;
-    unsigned char *p = (unsigned char *)t->enc.p;
-    uint64_t pos = t->seg_size;
-    for (size_t i = 0; i < n; i++) {
-        int64_t ts = e[i].ts_ms;
-        if (!ts)
-            ts = now ? now : (now = now_ms());
-        if (ts > max_ts)
-            max_ts = ts;
-        if ((rc = idx_note(t, t->next + i, pos))) {
-            sl_buf_reset(&t->idxbuf);
-            return sl_err_set(err, rc, true, "log: out of memory");
-        }
-        size_t w = log_record_encode(p, t->next + i, ts, e[i].data, e[i].len);
-        p += w;
-        pos += w;
-    }
-    rc = pwrite_all(t->seg_fd, t->enc.p, (size_t)total, t->seg_size);
-    if (rc) {
-        /* Cut what part of the batch reached the file, so that the batch is all or
-         * nothing (a reader may have glimpsed it meanwhile; it will be overwritten with
-         * the same offsets by the next append). If even the cut fails the file state is
-         * unknown and the topic stops taking appends. */
-        t->idx_size -= t->idxbuf.len;
-        sl_buf_reset(&t->idxbuf);
-        char path[PATH_MAX];
-        seg_path(t, t->seg_base, "log", path, sizeof path);
-        if (ftruncate(t->seg_fd, (off_t)t->seg_size)) {
-            int e2 = errno;
-            pthread_mutex_lock(&t->mu);
-            t->failed = -e2;
-            t->fail_pending = true;
-            dwaiter *wake = take_covered_locked(t, NULL);
-            pthread_cond_signal(&t->cv_sync);
-            pthread_mutex_unlock(&t->mu);
-            wake_waiters(wake);
-            fprintf(stderr, "sluice: log %s: cannot cut a partial write from %s: %s\n",
-                    t->name, path, strerror(e2));
-        }
-        return sl_err_errno(err, -rc, "log: write %s", path);
-    }
-    idx_flush(t);
-    *first = t->next;
-    t->next += n;
-    t->seg_size += total;
-    t->seg_max_ts = max_ts;
+}
+
+/* Publishes records written up to t->next (nb batches) to readers, the sync side and, in
+ * NEVER/INTERVAL mode, the durable callback. `waits`: the appenders go on to
+ * log_wait_durable (ALWAYS log_append), where one of them leads the sync or queues behind
+ * one: no need to wake the sync thread for them (that hop costs a context switch per sync
+ * on a busy machine). Caller holds wlock. */
+static void publish_locked(log_topic *t, size_t nb, bool waits)
+{
     pthread_mutex_lock(&t->mu);
     atomic_store(&t->written_end, t->next);
     if (t->o.fsync_mode != LOG_FSYNC_ALWAYS) {
         atomic_store(&t->durable_end, t->next);
     } else {
-        if (t->returning)
-            t->returning--;
+        t->returning = t->returning > nb ? t->returning - (uint32_t)nb : 0;
         if (!t->returning && !waits)
             pthread_cond_signal(&t->cv_sync);
     }
@@ -1380,7 +1375,259 @@ static int append_locked(log_topic *t, const log_entry *e, size_t n, uint64_t *f
      * that the values it sees only grow). */
     if (cb)
         cb(ud, t->next, 0);
+}
+
+/* Writes the encoded bytes in t->enc (whole batches, holding nrec records) at the end of
+ * the active segment with one pwrite. All or nothing: a failed write is cut away with
+ * ftruncate (a reader may have glimpsed it meanwhile; the same offsets are written again
+ * by the next append). If even the cut fails the file state is unknown and the topic
+ * stops taking appends. Caller holds wlock. */
+static int flush_enc_locked(log_topic *t, uint64_t nrec, int64_t max_ts, sl_err *err)
+{
+    int rc = pwrite_all(t->seg_fd, t->enc.p, t->enc.len, t->seg_size);
+    if (rc) {
+        t->idx_size -= t->idxbuf.len;
+        sl_buf_reset(&t->idxbuf);
+        sl_buf_reset(&t->enc);
+        char path[PATH_MAX];
+        seg_path(t, t->seg_base, "log", path, sizeof path);
+        if (ftruncate(t->seg_fd, (off_t)t->seg_size)) {
+            int e2 = errno;
+            pthread_mutex_lock(&t->mu);
+            t->failed = -e2;
+            t->fail_pending = true;
+            dwaiter *wake = take_covered_locked(t, NULL);
+            pthread_cond_signal(&t->cv_sync);
+            pthread_mutex_unlock(&t->mu);
+            wake_waiters(wake);
+            fprintf(stderr, "sluice: log %s: cannot cut a partial write from %s: %s\n",
+                    t->name, path, strerror(e2));
+        }
+        return sl_err_errno(err, -rc, "log: write %s", path);
+    }
+    idx_flush(t);
+    t->next += nrec;
+    t->seg_size += t->enc.len;
+    t->seg_max_ts = max_ts;
+    sl_buf_reset(&t->enc);
     return 0;
+}
+
+/* Writes a group of `count` batches chained from g, in chain order, with contiguous
+ * offsets: one pwrite for all of them, except that the segment rolls between two batches
+ * when the next one would pass segment_bytes (a batch is never split across segments;
+ * the batches before the roll are written first, and the roll syncs them). Each batch
+ * gets its own result in first, rc and err. A failed write fails every batch of that pwrite
+ * (cut away, see flush_enc_locked) and every batch after it in the group. Caller holds
+ * wlock. Returns the number of batches written. */
+static size_t write_group_locked(log_topic *t, wbatch *g, size_t count, bool waits)
+{
+    sl_err ferr;
+    size_t ndone = 0;      /* batches written and published */
+    size_t pcount = 0;     /* batches encoded in t->enc, not yet written */
+    uint64_t precs = 0;    /* their records */
+    wbatch *pfirst = g, *b = g;
+    int64_t max_ts = t->seg_max_ts, now = 0;
+    int rc;
+    sl_buf_reset(&t->enc);
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            b = b->next;
+        if (t->failed) {
+            sl_err_errno(&ferr, -t->failed, "topic %s refuses appends after a failed write "
+                                            "or sync; reopen it", t->name);
+            goto fail;
+        }
+        uint64_t end = t->seg_size + t->enc.len;
+        if (end > 0 && end + b->bytes > t->o.segment_bytes) {
+            if (pcount) {
+                if (flush_enc_locked(t, precs, max_ts, &ferr))
+                    goto fail;
+                publish_locked(t, pcount, waits);
+                ndone += pcount;
+                pcount = 0;
+                precs = 0;
+            }
+            if (roll_locked(t, &ferr))
+                goto fail;
+            sl_err rerr;
+            if (apply_retention_locked(t, &rerr))
+                fprintf(stderr, "sluice: log %s: retention: %s\n", t->name, rerr.msg);
+            max_ts = t->seg_max_ts;
+        }
+        if (!pcount)
+            pfirst = b;
+        if ((rc = sl_buf_reserve(&t->enc, (size_t)b->bytes))) {
+            sl_err_set(&ferr, rc, true, "log: out of memory for a batch of %" PRIu64 " bytes",
+                       b->bytes);
+            goto fail;
+        }
+        uint64_t off = t->next + precs;
+        for (size_t j = 0; j < b->n; j++) {
+            const log_entry *e = &b->e[j];
+            int64_t ts = e->ts_ms;
+            if (!ts)
+                ts = now ? now : (now = now_ms());
+            if (ts > max_ts)
+                max_ts = ts;
+            if ((rc = idx_note(t, off + j, t->seg_size + t->enc.len))) {
+                sl_err_set(&ferr, rc, true, "log: out of memory");
+                goto fail;
+            }
+            t->enc.len += log_record_encode(t->enc.p + t->enc.len, off + j, ts, e->data, e->len);
+        }
+        b->first = off;
+        b->rc = 0;
+        precs += b->n;
+        pcount++;
+    }
+    if (pcount) {
+        if (flush_enc_locked(t, precs, max_ts, &ferr)) {
+            fail_chain(pfirst, pcount, &ferr);
+            return ndone;
+        }
+        publish_locked(t, pcount, waits);
+        ndone += pcount;
+    }
+    return ndone;
+
+fail:
+    /* Batch b and every later one fail; so do the encoded but unwritten ones before it
+     * (pcount of them from pfirst; b is never counted among them), whose bytes and index
+     * entries are dropped here (flush_enc_locked already did if their write failed). */
+    t->idx_size -= t->idxbuf.len;
+    sl_buf_reset(&t->idxbuf);
+    sl_buf_reset(&t->enc);
+    if (pcount)
+        fail_chain(pfirst, pcount, &ferr);
+    fail_chain(b, count - ndone - pcount, &ferr);
+    return ndone;
+}
+
+/* ---- write combining (ALWAYS mode, log_append) ----
+ *
+ * WRITE COMBINING. A log_append caller in ALWAYS mode queues its batch (a wbatch on its
+ * stack) on the writer queue. The caller at the head is the leader: it takes the queued
+ * batches as a group (up to 4 MiB, or its own batch if larger), writes them with one
+ * pwrite under wlock, waits for one fdatasync covering them (log_wait_durable: it leads
+ * the sync or joins the running one), gives each member its own first offset and status,
+ * wakes them, and hands the queue to the next head. A follower sleeps once: until its
+ * batch is done or it becomes the leader. The queue stays with the leader during its
+ * sync, so the batches arriving meanwhile form the next group (LevelDB's writer queue).
+ * Before it takes its group, a new leader waits until as many batches are queued as the
+ * last group had (its members are about to append again) or for the last sync's
+ * duration (at most 2 ms), whichever comes first: without that, the first member to come
+ * back would lead a group of one and the groups would alternate between 1 and 63.
+ * A lone appender is never held: the last group was itself.
+ * log_append_nowait and the NEVER/INTERVAL modes do not queue: they write under wlock
+ * directly (the collector must not wait behind a leader's sync). */
+#define LOG_GROUP_BYTES (4u << 20)
+#define LOG_GROUP_HOLD_MAX_US 2000u
+
+static void futex_wait_u32_us(_Atomic uint32_t *addr, uint32_t val, uint64_t us)
+{
+    struct timespec ts = {.tv_sec = (time_t)(us / 1000000),
+                          .tv_nsec = (long)(us % 1000000) * 1000};
+    syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, &ts, NULL, 0);
+}
+
+static int append_combined(log_topic *t, const log_entry *e, size_t n, uint64_t bytes,
+                           uint64_t *first_offset, sl_err *err)
+{
+    wbatch w = {.next = NULL, .e = e, .n = n, .bytes = bytes, .err = err};
+    atomic_init(&w.state, WB_QUEUED);
+    pthread_mutex_lock(&t->qmu);
+    if (t->q_tail)
+        t->q_tail->next = &w;
+    else
+        t->q_head = &w;
+    t->q_tail = &w;
+    t->q_len++;
+    bool lead = t->q_head == &w;
+    bool wake_holder = t->q_holding && t->q_len >= t->q_expect;
+    pthread_mutex_unlock(&t->qmu);
+    if (wake_holder) {
+        atomic_fetch_add(&t->q_seq, 1);
+        futex_wake_u32(&t->q_seq);
+    }
+    if (!lead) {
+        uint32_t s;
+        while ((s = atomic_load(&w.state)) == WB_QUEUED)
+            futex_wait_u32(&w.state, WB_QUEUED);
+        if (s == WB_DONE) {
+            *first_offset = w.first;
+            return w.rc;
+        }
+    }
+
+    /* Leader. Hold for the last group's members (see above). */
+    pthread_mutex_lock(&t->qmu);
+    if (t->q_len < t->q_expect && t->q_hold_us) {
+        uint64_t until = mono_us() + t->q_hold_us;
+        while (t->q_len < t->q_expect) {
+            uint64_t nowus = mono_us();
+            if (nowus >= until)
+                break;
+            t->q_holding = true;
+            uint32_t seq = atomic_load(&t->q_seq);
+            pthread_mutex_unlock(&t->qmu);
+            futex_wait_u32_us(&t->q_seq, seq, until - nowus);
+            pthread_mutex_lock(&t->qmu);
+            t->q_holding = false;
+        }
+    }
+    /* Take the group: from the head (us) while it fits in LOG_GROUP_BYTES. */
+    size_t count = 1;
+    uint64_t gbytes = w.bytes;
+    wbatch *last = &w;
+    while (last->next && gbytes + last->next->bytes <= LOG_GROUP_BYTES) {
+        last = last->next;
+        gbytes += last->bytes;
+        count++;
+    }
+    pthread_mutex_unlock(&t->qmu);
+
+    pthread_mutex_lock(&t->wlock);
+    size_t ndone = write_group_locked(t, &w, count, true);
+    pthread_mutex_unlock(&t->wlock);
+
+    /* One sync for the batches written (they are the first ndone of the group). */
+    uint64_t t0 = mono_us();
+    if (ndone) {
+        wbatch *b = &w;
+        for (size_t i = 1; i < ndone; i++)
+            b = b->next;
+        sl_err serr;
+        if (log_wait_durable(t, b->first + b->n, &serr))
+            fail_chain(&w, ndone, &serr);
+    }
+    uint64_t took = mono_us() - t0;
+
+    /* Hand the queue over, then wake the members (reading each `next` before its state:
+     * a member may return and its stack frame vanish as soon as it sees WB_DONE). */
+    pthread_mutex_lock(&t->qmu);
+    wbatch *head = last->next;
+    t->q_head = head;
+    if (!head)
+        t->q_tail = NULL;
+    t->q_len -= count;
+    t->q_expect = (uint32_t)count;
+    t->q_hold_us = took > LOG_GROUP_HOLD_MAX_US ? LOG_GROUP_HOLD_MAX_US : took;
+    pthread_mutex_unlock(&t->qmu);
+    if (head) {
+        atomic_store(&head->state, WB_LEAD);
+        futex_wake_u32(&head->state);
+    }
+    *first_offset = w.first;
+    int rc = w.rc;
+    wbatch *b = w.next;
+    for (size_t i = 1; i < count; i++) {
+        wbatch *next = i + 1 < count ? b->next : NULL;
+        atomic_store(&b->state, WB_DONE);
+        futex_wake_u32(&b->state);
+        b = next;
+    }
+    return rc;
 }
 
 static int append_common(log_topic *t, const log_entry *e, size_t n, uint64_t *first_offset,
@@ -1392,10 +1639,18 @@ static int append_common(log_topic *t, const log_entry *e, size_t n, uint64_t *f
         *first_offset = atomic_load(&t->written_end);
         return 0;
     }
+    uint64_t bytes = 0;
+    int rc = check_batch(t, e, n, &bytes, err);
+    if (rc)
+        return rc;
+    if (waits)
+        return append_combined(t, e, n, bytes, first_offset, err);
+    wbatch w = {.next = NULL, .e = e, .n = n, .bytes = bytes, .err = err};
     pthread_mutex_lock(&t->wlock);
-    int rc = append_locked(t, e, n, first_offset, waits, err);
+    write_group_locked(t, &w, 1, false);
     pthread_mutex_unlock(&t->wlock);
-    return rc;
+    *first_offset = w.first;
+    return w.rc;
 }
 
 int log_append_nowait(log_topic *t, const log_entry *e, size_t n, uint64_t *first_offset,
@@ -1408,10 +1663,7 @@ int log_append(log_topic *t, const log_entry *e, size_t n, uint64_t *first_offse
                sl_err *err)
 {
     bool waits = t->o.fsync_mode == LOG_FSYNC_ALWAYS;
-    int rc = append_common(t, e, n, first_offset, waits, err);
-    if (rc || !waits || n == 0)
-        return rc;
-    return log_wait_durable(t, *first_offset + n, err);
+    return append_common(t, e, n, first_offset, waits, err);
 }
 
 /* ---- retention ---- */
@@ -2121,6 +2373,8 @@ void log_topic_close(log_topic *t)
     }
     if (t->wlock_ready)
         pthread_mutex_destroy(&t->wlock);
+    if (t->qmu_ready)
+        pthread_mutex_destroy(&t->qmu);
     if (t->seglock_ready)
         pthread_mutex_destroy(&t->seglock);
     if (t->rlock_ready)

@@ -7,6 +7,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <limits.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -485,6 +488,244 @@ static void test_group_commit(void)
     log_topic_close(gc_topic);
 }
 
+/* ALWAYS mode write combining: 64 threads append single records and batches of 2..5,
+ * mixed with a few log_append_nowait callers, into 16 KiB segments (so that groups roll
+ * between batches). Every record must be there exactly once, every batch contiguous at
+ * the offset its append returned, and the syncs shared. SLUICE_LOG_WC_APPENDS sets the
+ * appends per thread (default 30). */
+#define WC_THREADS 64
+#define WC_NOWAIT_THREADS 4
+#define WC_MAX_APPENDS 1000
+static log_topic *wc_topic;
+static atomic_int wc_fail;
+static int wc_appends;
+static uint64_t wc_first[WC_THREADS][WC_MAX_APPENDS];
+
+static int wc_batch_len(long id, int i) { return (int)((id + i) % 5) + 1; }
+
+static void *wc_worker(void *arg)
+{
+    long id = (long)(intptr_t)arg;
+    bool nowait = id < WC_NOWAIT_THREADS;
+    for (int i = 0; i < wc_appends; i++) {
+        int n = wc_batch_len(id, i);
+        char s[5][80];
+        log_entry e[5];
+        for (int j = 0; j < n; j++) {
+            int len = snprintf(s[j], sizeof s[j], "w%ld-%d-%d/%d-%.*s", id, i, j, n,
+                               (int)(id % 40), "........................................");
+            e[j] = (log_entry){s[j], (uint32_t)len, 0};
+        }
+        uint64_t off = UINT64_MAX;
+        sl_err err;
+        int rc = nowait ? log_append_nowait(wc_topic, e, (size_t)n, &off, &err)
+                        : log_append(wc_topic, e, (size_t)n, &off, &err);
+        if (!rc && nowait)
+            rc = log_wait_durable(wc_topic, off + (uint64_t)n, &err);
+        if (rc || log_durable_end(wc_topic) < off + (uint64_t)n) {
+            fprintf(stderr, "  thread %ld append %d: rc %d %s\n", id, i, rc, rc ? err.msg : "");
+            atomic_fetch_add(&wc_fail, 1);
+        }
+        wc_first[id][i] = off;
+    }
+    return NULL;
+}
+
+static void test_write_combining(void)
+{
+    const char *env = getenv("SLUICE_LOG_WC_APPENDS");
+    wc_appends = env ? atoi(env) : 30;
+    if (wc_appends < 1 || wc_appends > WC_MAX_APPENDS)
+        wc_appends = 30;
+    const char *dir = test_tmpdir();
+    log_opts o;
+    log_opts_init(&o);
+    o.fsync_mode = LOG_FSYNC_ALWAYS;
+    o.segment_bytes = 16 * 1024;
+    wc_topic = open_w(dir, "events", &o);
+    if (!wc_topic)
+        return;
+    pthread_t th[WC_THREADS];
+    for (long i = 0; i < WC_THREADS; i++)
+        CHECK(pthread_create(&th[i], NULL, wc_worker, (void *)(intptr_t)i) == 0);
+    for (int i = 0; i < WC_THREADS; i++)
+        pthread_join(th[i], NULL);
+    CHECK(atomic_load(&wc_fail) == 0);
+    uint64_t total = 0;
+    for (long id = 0; id < WC_THREADS; id++)
+        for (int i = 0; i < wc_appends; i++)
+            total += (uint64_t)wc_batch_len(id, i);
+    CHECK_EQ_U64(log_high_watermark(wc_topic), total);
+    CHECK_EQ_U64(log_durable_end(wc_topic), total);
+    uint64_t syncs, synced;
+    log_sync_stats(wc_topic, &syncs, &synced);
+    fprintf(stderr, "  write combining: %" PRIu64 " records, %" PRIu64 " counted syncs, "
+                    "%d segments\n",
+            total, syncs, count_files(dir, "log"));
+    /* one sync per append would be WC_THREADS * wc_appends */
+    CHECK(syncs * 2 <= (uint64_t)WC_THREADS * (uint64_t)wc_appends);
+    CHECK(count_files(dir, "log") > 2);
+    /* every record exactly once, at the offset its append returned + its index */
+    static unsigned char seen[WC_THREADS][WC_MAX_APPENDS][5];
+    memset(seen, 0, sizeof seen);
+    log_batch b = {0};
+    sl_err err;
+    uint64_t next = 0, nread = 0, unexpected = 0;
+    int rc;
+    while ((rc = log_read(wc_topic, next, 500, 1 << 20, &b, &err)) == 0 && b.n) {
+        for (size_t k = 0; k < b.n; k++) {
+            long id;
+            int i, j, n;
+            char s[96];
+            snprintf(s, sizeof s, "%.*s", (int)b.recs[k].len, b.recs[k].data);
+            CHECK(b.recs[k].offset == next);
+            if (sscanf(s, "w%ld-%d-%d/%d", &id, &i, &j, &n) != 4 || id < 0 ||
+                id >= WC_THREADS || i < 0 || i >= wc_appends || j < 0 || j >= 5 ||
+                n != wc_batch_len(id, i)) {
+                unexpected++;
+                fprintf(stderr, "  offset %" PRIu64 ": %s\n", b.recs[k].offset, s);
+            } else {
+                CHECK_EQ_U64(b.recs[k].offset, wc_first[id][i] + (uint64_t)j);
+                CHECK(seen[id][i][j] == 0);
+                seen[id][i][j]++;
+            }
+            next = b.recs[k].offset + 1;
+            nread++;
+        }
+    }
+    CHECK(rc == 0);
+    log_batch_free(&b);
+    CHECK_EQ_U64(unexpected, 0);
+    CHECK_EQ_U64(nread, total);
+    log_topic_close(wc_topic);
+}
+
+/* A failed combined write: in a child with RLIMIT_FSIZE, 64 ALWAYS-mode threads append
+ * until the file size limit makes pwrite fail (EFBIG). Every append either succeeded (its
+ * records are readable at the offsets it returned) or failed with EFBIG and left nothing
+ * behind: the log holds exactly the successful batches, back to back, and the segment
+ * ends right after the last of them (the failed group's bytes were cut). */
+#define WF_APPENDS 200
+static _Atomic uint64_t wf_ok_bytes;
+static atomic_int wf_efbig, wf_other;
+static int wf_res[WC_THREADS][WF_APPENDS]; /* 0 not tried, 1 ok, -1 failed */
+
+static void *wf_worker(void *arg)
+{
+    long id = (long)(intptr_t)arg;
+    for (int i = 0; i < WF_APPENDS; i++) {
+        int n = wc_batch_len(id, i);
+        char s[5][80];
+        log_entry e[5];
+        uint64_t bytes = 0;
+        for (int j = 0; j < n; j++) {
+            int len = snprintf(s[j], sizeof s[j], "w%ld-%d-%d/%d-%.*s", id, i, j, n,
+                               (int)(id % 40), "........................................");
+            e[j] = (log_entry){s[j], (uint32_t)len, 0};
+            bytes += LOG_RECORD_HEADER_BYTES + (uint64_t)len;
+        }
+        uint64_t off;
+        sl_err err;
+        int rc = log_append(wc_topic, e, (size_t)n, &off, &err);
+        if (rc) {
+            wf_res[id][i] = -1;
+            if (rc == -EFBIG && err.code == -EFBIG && strstr(err.msg, "write"))
+                atomic_fetch_add(&wf_efbig, 1);
+            else {
+                fprintf(stderr, "  thread %ld: rc %d: %s\n", id, rc, err.msg);
+                atomic_fetch_add(&wf_other, 1);
+            }
+            return NULL;
+        }
+        wc_first[id][i] = off;
+        wf_res[id][i] = 1;
+        atomic_fetch_add(&wf_ok_bytes, bytes);
+    }
+    return NULL;
+}
+
+static int wf_child(const char *dir)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl = {.rlim_cur = 64 * 1024, .rlim_max = 64 * 1024};
+    if (setrlimit(RLIMIT_FSIZE, &rl))
+        return 2;
+    log_opts o;
+    log_opts_init(&o);
+    o.fsync_mode = LOG_FSYNC_ALWAYS;
+    wc_topic = open_w(dir, "events", &o);
+    if (!wc_topic)
+        return 3;
+    pthread_t th[WC_THREADS];
+    for (long i = 0; i < WC_THREADS; i++)
+        if (pthread_create(&th[i], NULL, wf_worker, (void *)(intptr_t)i))
+            return 4;
+    for (int i = 0; i < WC_THREADS; i++)
+        pthread_join(th[i], NULL);
+    int bad = 0;
+    if (atomic_load(&wf_other) || atomic_load(&wf_efbig) == 0) {
+        fprintf(stderr, "  %d EFBIG failures, %d other\n", atomic_load(&wf_efbig),
+                atomic_load(&wf_other));
+        bad++;
+    }
+    uint64_t okrecs = 0;
+    for (long id = 0; id < WC_THREADS; id++)
+        for (int i = 0; i < WF_APPENDS; i++)
+            if (wf_res[id][i] == 1)
+                okrecs += (uint64_t)wc_batch_len(id, i);
+    if (log_high_watermark(wc_topic) != okrecs || log_durable_end(wc_topic) != okrecs) {
+        fprintf(stderr, "  high watermark %" PRIu64 ", %" PRIu64 " records acknowledged\n",
+                log_high_watermark(wc_topic), okrecs);
+        bad++;
+    }
+    log_batch b = {0};
+    sl_err err;
+    uint64_t next = 0;
+    while (log_read(wc_topic, next, 500, 1 << 20, &b, &err) == 0 && b.n) {
+        for (size_t k = 0; k < b.n; k++) {
+            long id;
+            int i, j, n;
+            char s[96];
+            snprintf(s, sizeof s, "%.*s", (int)b.recs[k].len, b.recs[k].data);
+            if (sscanf(s, "w%ld-%d-%d/%d", &id, &i, &j, &n) != 4 || id < 0 ||
+                id >= WC_THREADS || i < 0 || i >= WF_APPENDS || wf_res[id][i] != 1 ||
+                b.recs[k].offset != wc_first[id][i] + (uint64_t)j) {
+                fprintf(stderr, "  offset %" PRIu64 ": unexpected record %s\n",
+                        b.recs[k].offset, s);
+                bad++;
+            }
+            next = b.recs[k].offset + 1;
+        }
+    }
+    log_batch_free(&b);
+    if (next != okrecs)
+        bad++;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/log/events/%020d.log", dir, 0);
+    struct stat st;
+    if (stat(path, &st) || (uint64_t)st.st_size != atomic_load(&wf_ok_bytes)) {
+        fprintf(stderr, "  segment has %lld bytes, acknowledged batches %" PRIu64 "\n",
+                (long long)st.st_size, atomic_load(&wf_ok_bytes));
+        bad++;
+    }
+    log_topic_close(wc_topic);
+    return bad ? 1 : 0;
+}
+
+static void test_write_combining_failure(void)
+{
+    const char *dir = test_tmpdir();
+    fflush(NULL);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0)
+        _exit(wf_child(dir));
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK_EQ_U64(WEXITSTATUS(status), 0);
+}
+
 /* INTERVAL mode with tiny segments and a 1 ms interval: background syncs, early writeback
  * (every quarter segment) and rolls all race with 8 appending threads; every record must
  * be there once, in each thread's order, and the durable callback must only grow. */
@@ -895,6 +1136,8 @@ int main(void)
     RUN(test_consumer_offsets);
     RUN(test_size_limits);
     RUN(test_group_commit);
+    RUN(test_write_combining);
+    RUN(test_write_combining_failure);
     RUN(test_interval_concurrent);
     RUN(test_nowait_callback);
     RUN(test_second_writer);
