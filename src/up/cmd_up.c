@@ -33,6 +33,7 @@
 
 #include "admin/admin.h"
 #include "admin/batches.h"
+#include "bus/bus.h"
 #include "bus/log.h"
 #include "cmd.h"
 #include "collector/auth.h"
@@ -68,6 +69,12 @@ static const char *const up_help =
     "                        password); required when --admin or --listen is beyond loopback\n"
     "  --write-key KEY       require a write key on ingestion (repeatable; see sluice serve)\n"
     "  --write-keys-file F   write keys, one a line\n"
+    "  --bus URL             log (default: the embedded log) or\n"
+    "                        kafka://HOST:PORT[,HOST:PORT]/TOPIC: the collector produces to\n"
+    "                        Kafka and the stream consumes it (the dashboard's live log\n"
+    "                        panels then stay empty; tables and the console work)\n"
+    "  --kafka-opt K=V       librdkafka property, repeatable\n"
+    "  --kafka-key FIELD     event field that keys each Kafka message (default event_id)\n"
     "  --quiet               no per-batch stream lines on stderr\n"
     "  --help                this text\n"
     "\n"
@@ -77,6 +84,8 @@ static const char *const up_help =
 /* write keys and admin token (collector/auth.h), set once per run; a global keeps it
  * reachable for LeakSanitizer until exit */
 coll_auth *up_auth;
+/* --bus and friends (bus.h); a global, so its strings stay reachable after an early return */
+static bus_spec up_bus;
 
 static const struct option up_opts[] = {
     {"app", required_argument, NULL, 'a'},
@@ -94,6 +103,9 @@ static const struct option up_opts[] = {
     {"admin-token", required_argument, NULL, 'O'},
     {"write-key", required_argument, NULL, 'K'},
     {"write-keys-file", required_argument, NULL, 'F'},
+    {"bus", required_argument, NULL, 'B'},
+    {"kafka-opt", required_argument, NULL, 'k'},
+    {"kafka-key", required_argument, NULL, 'y'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -224,6 +236,7 @@ int cmd_up(int argc, char **argv)
     stream_job job;
     memset(&job, 0, sizeof job);
     stream_opts_init(&job.opts);
+    bus_spec_init(&up_bus);
     const char *app_path = NULL, *data_flag = NULL, *access_path = NULL;
     const char *fsync_s = "interval=1000";
     char chost[256] = "127.0.0.1", ahost[256] = "127.0.0.1";
@@ -308,6 +321,19 @@ int cmd_up(int argc, char **argv)
             if (coll_auth_load_file(auth, optarg, &err) < 0)
                 return cli_usage_error(cmd, "--write-keys-file: %s", err.msg);
             break;
+        case 'B':
+            if (bus_spec_parse(&up_bus, optarg, &err) < 0)
+                return cli_usage_error(cmd, "%s", err.msg);
+            break;
+        case 'k':
+            if (bus_spec_add_opt(&up_bus, optarg, &err) < 0)
+                return cli_usage_error(cmd, "%s", err.msg);
+            break;
+        case 'y':
+            if (!*optarg)
+                return cli_usage_error(cmd, "--kafka-key: expected a field name");
+            up_bus.key_field = optarg;
+            break;
         case 'q': quiet = true; break;
         case 'h': fputs(up_help, stdout); return 0;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
@@ -345,6 +371,8 @@ int cmd_up(int argc, char **argv)
     int status = 1;
     FILE *alog = NULL, *slog = NULL;
     log_topic *topic = NULL;
+    bus_producer *kafka = NULL;
+    const bool on_kafka = up_bus.kind == BUS_KAFKA;
     admin_batches *batches = NULL;
     admin_server *admin = NULL;
     bool stream_started = false;
@@ -369,8 +397,16 @@ int cmd_up(int argc, char **argv)
         setvbuf(alog, NULL, _IOLBF, 0);
         ccfg.access_log = alog;
     }
-    /* the collector's process owns the topic: this is its one writer handle */
-    if (log_topic_open(data_dir, topic_name, LOG_OPEN_WRITE, &lopts, &topic, &err) < 0) {
+    if (on_kafka) {
+        /* Kafka stores the events; the stream consumes them as a group member */
+        if (bus_producer_new(&up_bus, &kafka, &err) < 0) {
+            fprintf(stderr, "sluice up: %s\n", err.msg);
+            goto out;
+        }
+        ccfg.kafka = kafka;
+        job.opts.bus = &up_bus;
+    } else if (log_topic_open(data_dir, topic_name, LOG_OPEN_WRITE, &lopts, &topic, &err) < 0) {
+        /* the collector's process owns the topic: this is its one writer handle */
         fprintf(stderr, "sluice up: %s\n", err.msg);
         goto out;
     }
@@ -422,21 +458,31 @@ int cmd_up(int argc, char **argv)
         bl += snprintf(banner + bl, sizeof banner - (size_t)bl,
                        "  dashboard  http://%s%s%s:%u/\n", bracket(ahost, true), ahost,
                        bracket(ahost, false), acfg.port);
+    if (on_kafka)
+        bl += snprintf(banner + bl, sizeof banner - (size_t)bl,
+                       "  bus        kafka://%s/%s (key %s), consumer group sluice-%s\n",
+                       up_bus.brokers, up_bus.topic, up_bus.key_field,
+                       job.opts.job ? job.opts.job : "stream");
     snprintf(banner + bl, sizeof banner - (size_t)bl,
-             "  data       %s  (log/%s, fsync %s; warehouse/, catalog/, stream/%s.checkpoint)\n"
+             "  data       %s  (%s%s%s%s%swarehouse/, catalog/, stream/%s%s)\n"
              "  stream     one micro-batch every %llu ms\n"
              "  query      sluice sql --data-dir %s\n"
              "Ctrl-C stops: requests in flight are answered, the last batch is committed.",
-             data_dir, topic_name, fs, job.opts.job ? job.opts.job : "stream",
+             data_dir, on_kafka ? "" : "log/", on_kafka ? "" : topic_name,
+             on_kafka ? "" : ", fsync ", on_kafka ? "" : fs, on_kafka ? "" : "; ",
+             job.opts.job ? job.opts.job : "stream",
+             on_kafka ? "-p<P>.checkpoint" : ".checkpoint",
              (unsigned long long)job.opts.trigger_ms, data_dir);
     ccfg.banner = banner;
 
     rc = coll_server_run(&ccfg, app, topic, &err);
     if (rc < 0)
         fprintf(stderr, "sluice up: %s\n", err.msg);
-    /* 2. flush the log: everything acknowledged is now in it */
+    /* 2. flush the bus: everything acknowledged is now in the log, or delivered to Kafka */
     log_topic_close(topic);
     topic = NULL;
+    bus_producer_destroy(kafka);
+    kafka = NULL;
     /* 3. stop the continuous stream after its current batch */
     job.stop = 1;
     pthread_join(stream_tid, NULL);
@@ -477,6 +523,7 @@ out:
         fclose(slog);
     admin_batches_destroy(batches);
     log_topic_close(topic);
+    bus_producer_destroy(kafka);
     if (alog && alog != stdout)
         fclose(alog);
     spec_free(app);
