@@ -14,20 +14,7 @@
 #include <string.h>
 
 #include "admin/parts.h"
-
-static bool numeric(duckdb_type t)
-{
-    switch (t) {
-    case DUCKDB_TYPE_TINYINT: case DUCKDB_TYPE_SMALLINT: case DUCKDB_TYPE_INTEGER:
-    case DUCKDB_TYPE_BIGINT: case DUCKDB_TYPE_UTINYINT: case DUCKDB_TYPE_USMALLINT:
-    case DUCKDB_TYPE_UINTEGER: case DUCKDB_TYPE_UBIGINT: case DUCKDB_TYPE_HUGEINT:
-    case DUCKDB_TYPE_UHUGEINT: case DUCKDB_TYPE_FLOAT: case DUCKDB_TYPE_DOUBLE:
-    case DUCKDB_TYPE_DECIMAL:
-        return true;
-    default:
-        return false;
-    }
-}
+#include "query/format.h"
 
 /* A number's text is sent bare only when it is a JSON number (not nan, inf). */
 static bool json_number_text(const char *v)
@@ -120,7 +107,7 @@ int admin_sql_json(q_engine *e, const char *sql, uint64_t max_rows, sl_buf *b)
             }
             if (t == DUCKDB_TYPE_BOOLEAN)
                 rc = sl_buf_adds(b, !strcmp(v, "true") ? "true" : "false");
-            else if (numeric(t) && json_number_text(v))
+            else if (q_type_is_numeric(t) && json_number_text(v))
                 rc = sl_buf_adds(b, v);
             else
                 rc = admin_json_str(b, v, strlen(v));

@@ -9,6 +9,7 @@
 #include "bus/log.h"
 #include "cmd.h"
 #include "collector/auth.h"
+#include "collector/opts.h"
 #include "collector/server.h"
 #include "common/cli.h"
 #include "spec/spec.h"
@@ -147,30 +148,9 @@ int cmd_serve(int argc, char **argv)
             cfg.timeout_ms = v;
             break;
         case 'L': access_path = optarg; break;
-        case 'K':
-            if (coll_auth_add_key(auth, optarg, strlen(optarg), &err) < 0)
-                return cli_usage_error(cmd, "--write-key: %s", err.msg);
-            break;
-        case 'F':
-            if (coll_auth_load_file(auth, optarg, &err) < 0)
-                return cli_usage_error(cmd, "--write-keys-file: %s", err.msg);
-            break;
-        case 'O':
-            if (coll_auth_set_token(auth, optarg, &err) < 0)
-                return cli_usage_error(cmd, "--admin-token: %s", err.msg);
-            break;
-        case 'B':
-            if (bus_spec_parse(&serve_bus, optarg, &err) < 0)
+        case 'K': case 'F': case 'O': case 'B': case 'k': case 'y':
+            if (coll_opt_apply(c, optarg, auth, &serve_bus, &err) < 0)
                 return cli_usage_error(cmd, "%s", err.msg);
-            break;
-        case 'k':
-            if (bus_spec_add_opt(&serve_bus, optarg, &err) < 0)
-                return cli_usage_error(cmd, "%s", err.msg);
-            break;
-        case 'y':
-            if (!*optarg)
-                return cli_usage_error(cmd, "--kafka-key: expected a field name");
-            serve_bus.key_field = optarg;
             break;
         case 'h': fputs(serve_help, stdout); return 0;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);

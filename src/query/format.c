@@ -31,7 +31,7 @@ int q_format_parse(const char *s, q_format *out)
     return -EINVAL;
 }
 
-static bool numeric(duckdb_type t)
+bool q_type_is_numeric(duckdb_type t)
 {
     switch (t) {
     case DUCKDB_TYPE_TINYINT: case DUCKDB_TYPE_SMALLINT: case DUCKDB_TYPE_INTEGER:
@@ -158,7 +158,7 @@ static int print_table(const q_out *o, duckdb_result *res, idx_t shown, idx_t to
             size_t w = v ? display(&d, v) : 4;
             const char *text = v ? d.p : "NULL";
             sl_buf_adds(&line, c ? "| " : " ");
-            if (numeric(duckdb_column_type(res, c))) {
+            if (q_type_is_numeric(duckdb_column_type(res, c))) {
                 line_pad(&line, width[c] - w);
                 sl_buf_adds(&line, text);
                 sl_buf_addc(&line, ' ');
@@ -283,7 +283,7 @@ static int print_json(const q_out *o, duckdb_result *res, idx_t shown)
                 fputs("null", f);
             else if (t == DUCKDB_TYPE_BOOLEAN)
                 fputs(!strcmp(v, "true") ? "true" : "false", f);
-            else if (numeric(t))
+            else if (q_type_is_numeric(t))
                 json_num(f, v);
             else
                 json_str(f, v);
@@ -321,7 +321,7 @@ static int print_markdown(const q_out *o, duckdb_result *res, idx_t shown)
     put_line(f, &line);
     sl_buf_adds(&line, "|");
     for (idx_t c = 0; c < ncols; c++)
-        sl_buf_adds(&line, numeric(duckdb_column_type(res, c)) ? " ---: |" : " --- |");
+        sl_buf_adds(&line, q_type_is_numeric(duckdb_column_type(res, c)) ? " ---: |" : " --- |");
     put_line(f, &line);
     for (idx_t r = 0; r < shown; r++) {
         sl_buf_adds(&line, "|");

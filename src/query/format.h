@@ -29,4 +29,8 @@ typedef struct q_out {
 /* Prints one result. Returns 0, or -errno when writing failed (disk full, closed pipe). */
 int q_print(const q_out *o, duckdb_result *res, double elapsed_ms);
 
+/* True for DuckDB's integer, floating-point and decimal types (right-aligned in tables,
+ * bare numbers in JSON). */
+bool q_type_is_numeric(duckdb_type t);
+
 #endif

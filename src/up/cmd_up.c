@@ -37,6 +37,7 @@
 #include "bus/log.h"
 #include "cmd.h"
 #include "collector/auth.h"
+#include "collector/opts.h"
 #include "collector/server.h"
 #include "common/cli.h"
 #include "spec/spec.h"
@@ -309,30 +310,9 @@ int cmd_up(int argc, char **argv)
             acfg.sql_max_rows = v;
             break;
         case 'L': access_path = optarg; break;
-        case 'O':
-            if (coll_auth_set_token(auth, optarg, &err) < 0)
-                return cli_usage_error(cmd, "--admin-token: %s", err.msg);
-            break;
-        case 'K':
-            if (coll_auth_add_key(auth, optarg, strlen(optarg), &err) < 0)
-                return cli_usage_error(cmd, "--write-key: %s", err.msg);
-            break;
-        case 'F':
-            if (coll_auth_load_file(auth, optarg, &err) < 0)
-                return cli_usage_error(cmd, "--write-keys-file: %s", err.msg);
-            break;
-        case 'B':
-            if (bus_spec_parse(&up_bus, optarg, &err) < 0)
+        case 'K': case 'F': case 'O': case 'B': case 'k': case 'y':
+            if (coll_opt_apply(c, optarg, auth, &up_bus, &err) < 0)
                 return cli_usage_error(cmd, "%s", err.msg);
-            break;
-        case 'k':
-            if (bus_spec_add_opt(&up_bus, optarg, &err) < 0)
-                return cli_usage_error(cmd, "%s", err.msg);
-            break;
-        case 'y':
-            if (!*optarg)
-                return cli_usage_error(cmd, "--kafka-key: expected a field name");
-            up_bus.key_field = optarg;
             break;
         case 'q': quiet = true; break;
         case 'h': fputs(up_help, stdout); return 0;
