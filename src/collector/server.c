@@ -10,10 +10,9 @@
  * Allow; anything else 404. Errors are JSON: {"error":"...","index":N}.
  *
  * Limits: bodies above --max-body get 413 from h2o itself (we lower h2o's 1 GiB default);
- * more than max_headers headers or max_header_bytes of header text get 431 from us. h2o
- * 2.2 closes the connection without a response for a request head above its own hard
- * limits (100 headers, ~417 KiB) and for a client idle or stalled past --timeout (it has
- * no 408); those are documented limitations of the library version.
+ * more than max_headers headers or max_header_bytes of header text get 431 from us. The
+ * guard (guard.c) answers what h2o 2.2 would not: 408 for a client idle or slower than
+ * --timeout, 414/431 for a head above h2o's own hard limits.
  *
  * Threads: N workers, each an h2o_evloop with its own SO_REUSEPORT listener, so the
  * kernel spreads connections and no lock is taken per request. The main thread only
@@ -69,30 +68,50 @@ uint64_t coll_mono_ns(void)
 
 /* ---------------------------------------------------------------- responses */
 
-static void access_log(coll_worker *w, h2o_req_t *req, int status, size_t bytes, uint64_t ns)
+static void access_line(coll_worker *w, const struct sockaddr_storage *ss, socklen_t sl,
+                        const char *request, int status, size_t bytes, uint64_t ns)
 {
-    FILE *f = w->srv->cfg->access_log;
-    if (!f)
-        return;
     char at[COLL_RECEIVED_AT_LEN + 1];
     coll_received_at(coll_now_ms(), at);
     at[COLL_RECEIVED_AT_LEN] = '\0';
     char peer[INET6_ADDRSTRLEN] = "-";
+    if (sl > 0) {
+        if (ss->ss_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, peer, sizeof peer);
+        else if (ss->ss_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, peer, sizeof peer);
+    }
+    /* one fprintf per line: stdio locks the FILE, so lines of two threads never mix */
+    fprintf(w->srv->cfg->access_log, "%s %s \"%s\" %d %zu %.3fms\n", peer, at, request, status,
+            bytes, (double)ns / 1e6);
+}
+
+static void access_log(coll_worker *w, h2o_req_t *req, int status, size_t bytes, uint64_t ns)
+{
+    if (!w->srv->cfg->access_log)
+        return;
     struct sockaddr_storage ss;
     socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
-    if (sl > 0) {
-        if (ss.ss_family == AF_INET)
-            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, peer, sizeof peer);
-        else if (ss.ss_family == AF_INET6)
-            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, peer, sizeof peer);
-    }
-    /* one fprintf per line: stdio locks the FILE, so lines of two threads never mix;
-     * the path is printed with %.*s of at most 512 bytes and control bytes are h2o-free
-     * (picohttpparser refuses them in the request line). */
+    /* the path is cut at 512 bytes; control bytes never reach here (picohttpparser
+     * refuses them in the request line) */
+    char request[600];
     int plen = req->path.len > 512 ? 512 : (int)req->path.len;
-    fprintf(f, "%s %s \"%.*s %.*s HTTP/%d.%d\" %d %zu %.3fms\n", peer, at,
-            (int)req->method.len, req->method.base, plen, req->path.base, req->version >> 8,
-            req->version & 0xff, status, bytes, (double)ns / 1e6);
+    int mlen = req->method.len > 16 ? 16 : (int)req->method.len;
+    snprintf(request, sizeof request, "%.*s %.*s HTTP/%d.%d", mlen, req->method.base, plen,
+             req->path.base, req->version >> 8, req->version & 0xff);
+    access_line(w, &ss, sl, request, status, bytes, ns);
+}
+
+void coll_log_raw(coll_worker *w, int fd, int status, size_t bytes)
+{
+    coll_metrics_request(&w->metrics, w->srv->app->nroutes + COLL_RT_UNMATCHED, status, 0);
+    if (!w->srv->cfg->access_log)
+        return;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
+        sl = 0;
+    access_line(w, &ss, sl, "-", status, bytes, 0);
 }
 
 static void finish(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0_ns,
@@ -103,7 +122,7 @@ static void finish(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t
     access_log(w, req, status, bytes, ns);
 }
 
-static const char *reason_of(int status)
+const char *coll_reason(int status)
 {
     switch (status) {
     case 200: return "OK";
@@ -116,6 +135,7 @@ static const char *reason_of(int status)
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
     case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
@@ -128,15 +148,17 @@ void coll_respond(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0
 {
     static h2o_generator_t generator = {NULL, NULL};
     req->res.status = status;
-    req->res.reason = reason_of(status);
+    req->res.reason = coll_reason(status);
     req->res.content_length = body.len;
     if (content_type)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                        content_type, strlen(content_type));
     finish(w, req, route_slot, t0_ns, status, body.len);
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
     h2o_start_response(req, &generator);
     /* body points at memory that outlives the request (spec strings) or at its pool */
     h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+    coll_guard_responded(sock);
 }
 
 /* A JSON body {"error":msg[,"index":N]} in the request's pool. */
@@ -491,6 +513,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     const size_t unmatched = srv->app->nroutes + COLL_RT_UNMATCHED;
     const h2o_iovec_t path = req->path_normalized;
 
+    if (!coll_guard_begin(req)) { /* answered 408 already; the connection is going */
+        coll_respond_error(w, req, unmatched, t0, 408, "request timeout", -1);
+        return 0;
+    }
     if (headers_too_large(w, req)) {
         coll_respond_error(w, req, unmatched, t0, 431, "request header fields too large", -1);
         return 0;
@@ -632,7 +658,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
             }
             break;
         }
-        h2o_accept(&w->accept_ctx, sock);
+        coll_guard_accept(w, sock);
     }
 }
 
@@ -712,6 +738,7 @@ static void worker_h2o_init(coll_worker *w)
     h2o_timeout_init(w->loop, &w->accept_pause, 100);
     w->accept_pause_entry.cb = on_accept_resume;
     w->accept_pause_ready = true;
+    coll_guard_init(w);
     coll_ack_init(w);
     h2o_multithread_register_receiver(w->ctx.queue, &w->ctl_receiver, on_ctl_message);
     atomic_store(&w->receivers_ready, true);
@@ -737,6 +764,7 @@ static void worker_h2o_dispose(coll_worker *w)
         h2o_timeout_dispose(w->loop, &w->accept_pause);
         w->accept_pause_ready = false;
     }
+    coll_guard_dispose(w);
     /* h2o 2.2.5's context_dispose leaves the queue it created (and its pipe socket)
      * behind, and h2o_multithread_destroy_queue() on it crashes in this version; it is
      * freed at exit (one per thread, tests suppress it for LeakSanitizer). */
@@ -864,7 +892,8 @@ int coll_server_run(const coll_config *cfg, const spec_app *app, log_topic *topi
     h2o_config_init(&srv->gconf);
     srv->gconf.server_name = h2o_iovec_init(H2O_STRLIT("sluice"));
     srv->gconf.max_request_entity_size = (size_t)cfg->max_body;
-    srv->gconf.http1.req_timeout = cfg->timeout_ms;
+    /* the guard (guard.c) answers 408 at timeout_ms; h2o's own timeout is the backstop */
+    srv->gconf.http1.req_timeout = cfg->timeout_ms + 10000;
     srv->gconf.http1.upgrade_to_http2 = 0;
     srv->hostconf = h2o_config_register_host(&srv->gconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pathconf = h2o_config_register_path(srv->hostconf, "/", 0);

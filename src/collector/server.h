@@ -80,6 +80,9 @@ typedef struct coll_worker {
     h2o_timeout_t   accept_pause;       /* out of file descriptors: stop accepting 100 ms */
     h2o_timeout_entry_t accept_pause_entry;
     bool            accept_pause_ready;
+    h2o_timeout_t   guard_timeout;      /* guard.c: --timeout for a request to arrive */
+    h2o_timeout_t   guard_linger;       /* guard.c: dropping input after our own answer */
+    bool            guard_ready;
 
     /* durability notifications from the log's sync thread (any thread sends) */
     h2o_multithread_receiver_t ack_receiver;
@@ -131,6 +134,23 @@ typedef struct coll_server {
  * negative code with err filled. The caller opens and later closes the topic. */
 int coll_server_run(const coll_config *cfg, const spec_app *app, log_topic *topic,
                     sl_err *err);
+
+/* server.c: the reason phrase of a status; an access log line and the metrics for an
+ * answer written by the guard (no h2o request behind it). */
+const char *coll_reason(int status);
+void coll_log_raw(coll_worker *w, int fd, int status, size_t bytes);
+
+/* guard.c: 408 for slow and idle clients, 414/431 for heads above h2o's own limits. */
+void coll_guard_init(coll_worker *w);
+void coll_guard_dispose(coll_worker *w);
+/* Hands an accepted socket to h2o with a guard in front of it. */
+void coll_guard_accept(coll_worker *w, h2o_socket_t *sock);
+/* The handler takes req: its connection's deadline stops. False if the guard answered the
+ * connection already (the request must not be processed). */
+bool coll_guard_begin(h2o_req_t *req);
+/* The final response of the connection's request was handed to sock (from
+ * req->conn->callbacks->get_socket before h2o_send); the deadline restarts once written. */
+void coll_guard_responded(h2o_socket_t *sock);
 
 /* ack.c */
 void coll_ack_init(coll_worker *w);

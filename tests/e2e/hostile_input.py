@@ -87,13 +87,13 @@ def cases(r):
         "body_2mib": (b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n"
                       b"Connection: close\r\n\r\n" + b"x" * 2097152, 413, None),
         "header_20kib": (get(b"/healthz", b"X-Big: " + b"a" * 20000 + b"\r\n"), 431, None),
-        "header_600kib": (get(b"/healthz", b"X-Big: " + b"a" * 600000 + b"\r\n"), 400, None),
+        "header_600kib": (get(b"/healthz", b"X-Big: " + b"a" * 600000 + b"\r\n"), 431, None),
         "line_20kib": (get(b"/" + b"a" * 20000), 404, None),
-        "line_600kib": (get(b"/" + b"a" * 600000), 400, None),
+        "line_600kib": (get(b"/" + b"a" * 600000), 414, None),
         "headers_80": (get(b"/healthz", b"".join(b"X-H%d: v\r\n" % i for i in range(80))), 431,
                        None),
         "headers_200": (get(b"/healthz", b"".join(b"X-H%d: v\r\n" % i for i in range(200))),
-                        400, None),
+                        431, None),
         "events_10001": (ev(b"\n".join(b'{"event_type":"a"}' for _ in range(10001)) + b"\n",
                             b"application/x-ndjson"), 413, None),
         # bytes
@@ -142,6 +142,15 @@ def cases(r):
                         b"Connection: close\r\n\r\n", 400, None),
         "cl_overflow": (b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: "
                         b"99999999999999999999\r\nConnection: close\r\n\r\n", 400, None),
+        # two Content-Length headers: smuggling bait unless refused when they disagree
+        "cl_conflict": (b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 18\r\n"
+                        b"Content-Length: 80\r\nConnection: close\r\n\r\n"
+                        b'{"event_type":"a"}GET /purchase_a_sword HTTP/1.1\r\nHost: x\r\n\r\n'
+                        b"xxxxxxxxxxxxxxxxxxxxx", 400, None),
+        "cl_same_twice": (b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+                          b"content-length:%d\r\nConnection: close\r\n\r\n%s"
+                          % (len(et("cl_twice")), len(et("cl_twice")), et("cl_twice")),
+                          200, acc("cl_twice")),
         "cl_short": (b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
                      b"Connection: close\r\n\r\n" + b'{"event_type":"a"}', "close", None),
         "bad_version": (b"GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n", "any", None),
@@ -178,7 +187,8 @@ slow_results = []
 
 
 def slow_client(kind, gap):
-    """A byte every `gap` seconds: the server must cut it off after about TIMEOUT_S."""
+    """A byte every `gap` seconds: the server must answer 408 after about TIMEOUT_S and
+    close the connection."""
     s = socket.create_connection(("127.0.0.1", PORT), timeout=TIMEOUT_S + 10)
     if kind == "headers":
         pre, trickle = b"", b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200 + b"\r\n\r\n"
@@ -196,12 +206,21 @@ def slow_client(kind, gap):
             s.settimeout(gap)
             try:
                 got = s.recv(4096)
-                outcome = "answered %r" % got[:40] if got else "closed"
+                if not got:
+                    outcome = "closed without an answer"
+                    break
+                outcome = "answered %r" % got[:40]
+                # the answer, then the server's close
+                s.settimeout(5)
+                while got:
+                    got = s.recv(4096)
+                if outcome.startswith("answered b'HTTP/1.1 408 "):
+                    outcome = "408"
                 break
             except socket.timeout:
                 pass
-    except (BrokenPipeError, ConnectionResetError):
-        outcome = "closed"
+    except (BrokenPipeError, ConnectionResetError) as e:
+        outcome = "%s without an answer" % type(e).__name__
     took = time.time() - t0
     s.close()
     slow_results.append((kind, outcome, took))
@@ -233,8 +252,8 @@ def main():
             t.join()
         rss.append(rss_kib())
     for kind, outcome, took in slow_results:
-        if outcome != "closed":
-            raise SystemExit("slow %s client: %s after %.1fs (expected the server to close)"
+        if outcome != "408":
+            raise SystemExit("slow %s client: %s after %.1fs (expected 408 and a close)"
                              % (kind, outcome, took))
         if took > TIMEOUT_S + 3:
             raise SystemExit("slow %s client held the connection %.1fs (timeout %.1fs)"

@@ -1,0 +1,329 @@
+/* guard.c — what libh2o 2.2's HTTP/1 layer does not answer: slow and idle clients (408),
+ * request heads above its hard limits (414, 431) and conflicting Content-Length (400).
+ *
+ * h2o 2.2.5 closes a connection whose request does not arrive within its req_timeout
+ * without a word, and answers a head with more than 100 headers or ~417 KiB of text with
+ * a plain-text 400. A client of an event API deserves the status that says what happened,
+ * so every accepted connection gets a guard:
+ *
+ *   - a deadline, running whenever no request of the connection is in our handler: from
+ *     the accept, and again from the moment a response has been written. A request head
+ *     and body must arrive complete before it (--timeout). When it passes, the guard
+ *     writes "408 Request Timeout" (JSON, Connection: close) to the socket itself, shuts
+ *     the sending side and lingers: what the client still sends is read and dropped for
+ *     a moment, so that its late bytes do not turn our close into a reset that would
+ *     destroy the 408 in flight; then the receiving side is shut too and h2o, reading
+ *     EOF, closes the connection and frees it the usual way.
+ *   - a look at every request head before h2o parses it (the guard sits between the event
+ *     loop and h2o's read callback): a request line over 64 KiB gets 414, more headers or
+ *     header bytes than --max-headers / --max-header-size (checked exactly again in the
+ *     handler, on the parsed headers) get 431, two Content-Length headers that disagree get
+ *     400 (h2o would take the first: request smuggling behind a proxy that takes the
+ *     last), answered and lingered the same way.
+ *
+ * How it hooks in, without patching h2o: the guard is the socket's on_close callback
+ * (h2o's HTTP/1 server does not use it), which is also how the hooks find it; it wraps
+ * the socket's read callback and, once a response has been handed to the socket, its
+ * write callback, calling h2o's own ones from the wrappers. h2o sets these callbacks
+ * again between requests, so the guard re-wraps after each call. The deadline is
+ * stopped while our handler owns a request (coll_guard_begin) and restarted when the
+ * response has been written, so a request waiting for its group commit is never timed
+ * out. h2o's own req_timeout stays as a backstop, later than the guard's.
+ *
+ * HTTP/1 only: the server does not offer HTTP/2 (upgrade_to_http2 = 0).
+ */
+#include "collector/server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#define GUARD_LINGER_MS      2000
+#define GUARD_MAX_LINE_BYTES ((size_t)64 << 10)
+#define H2O_MAX_HEADERS      100 /* picohttpparser's header array in h2o 2.2 */
+
+typedef struct coll_guard {
+    coll_worker  *w;
+    h2o_socket_t *sock;
+    h2o_socket_cb h2o_read, h2o_write; /* h2o's callbacks, called from the wrappers */
+    h2o_timeout_entry_t timer;         /* on w->guard_timeout, or w->guard_linger */
+    size_t        scanned;             /* bytes of the current head known to hold no end */
+    size_t        lines;               /* header lines among them */
+    size_t        line_start;          /* where the line being scanned starts */
+    size_t        line_end;            /* end of the request line, 0: not seen yet */
+    uint64_t      cl_value;            /* the head's first Content-Length */
+    bool          cl_seen;
+    unsigned      depth;               /* h2o callbacks under way (the socket may close) */
+    bool          busy;                /* our handler owns a request of the connection */
+    bool          head_ok;             /* the current head was checked and is complete */
+    bool          answered;            /* we wrote a 408/414/431: lingering */
+    bool          closed;              /* h2o closed the socket during a callback */
+} coll_guard;
+
+static void guard_on_read(h2o_socket_t *sock, const char *err);
+static void guard_on_write(h2o_socket_t *sock, const char *err);
+
+static void guard_on_close(void *data)
+{
+    coll_guard *g = data;
+    if (h2o_timeout_is_linked(&g->timer))
+        h2o_timeout_unlink(&g->timer);
+    g->sock = NULL;
+    if (g->depth > 0)
+        g->closed = true; /* freed when the callback returns */
+    else
+        free(g);
+}
+
+static coll_guard *guard_of(h2o_req_t *req)
+{
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    return sock && sock->on_close.cb == guard_on_close ? sock->on_close.data : NULL;
+}
+
+/* Puts the wrappers in front of whatever callbacks h2o set since the last look. */
+static void guard_hook(coll_guard *g)
+{
+    h2o_socket_t *sock = g->sock;
+    if (sock->_cb.read && sock->_cb.read != guard_on_read) {
+        g->h2o_read = sock->_cb.read;
+        sock->_cb.read = guard_on_read;
+    }
+    if (sock->_cb.write && sock->_cb.write != guard_on_write) {
+        g->h2o_write = sock->_cb.write;
+        sock->_cb.write = guard_on_write;
+    }
+}
+
+static void guard_arm(coll_guard *g, h2o_timeout_t *t)
+{
+    if (h2o_timeout_is_linked(&g->timer))
+        h2o_timeout_unlink(&g->timer);
+    h2o_timeout_link(g->w->loop, t, &g->timer);
+}
+
+/* A new request may start: its head is scanned from the beginning of the input. */
+static void guard_idle(coll_guard *g)
+{
+    g->head_ok = false;
+    g->scanned = g->lines = g->line_start = g->line_end = 0;
+    g->cl_seen = false;
+    guard_arm(g, &g->w->guard_timeout);
+}
+
+/* Answers the connection ourselves and lingers (see the top of the file). */
+static void guard_answer(coll_guard *g, int status, const char *msg)
+{
+    coll_worker *w = g->w;
+    int fd = h2o_socket_get_fd(g->sock);
+    char body[160], head[320];
+    int blen = snprintf(body, sizeof body, "{\"error\":\"%s\"}\n", msg);
+    int hlen = snprintf(head, sizeof head,
+                        "HTTP/1.1 %d %s\r\nServer: sluice\r\nContent-Type: application/json\r\n"
+                        "Content-Length: %d\r\nConnection: close\r\n\r\n",
+                        status, coll_reason(status), blen);
+    struct iovec iov[2] = {{head, (size_t)hlen}, {body, (size_t)blen}};
+    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+    /* a few hundred bytes to a socket that has nothing else queued: it fits */
+    (void)sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+    coll_log_raw(w, fd, status, (size_t)blen);
+    shutdown(fd, SHUT_WR);
+    g->answered = true;
+    guard_arm(g, &w->guard_linger);
+}
+
+static void on_guard_timer(h2o_timeout_entry_t *entry)
+{
+    coll_guard *g = H2O_STRUCT_FROM_MEMBER(coll_guard, timer, entry);
+    if (g->answered) { /* lingered long enough: h2o reads EOF and closes */
+        shutdown(h2o_socket_get_fd(g->sock), SHUT_RD);
+        return;
+    }
+    if (g->busy)
+        return; /* not armed while busy; nothing to do if it raced */
+    if (h2o_socket_is_writing(g->sock)) { /* h2o is still writing (100 Continue, an error) */
+        guard_arm(g, &g->w->guard_timeout);
+        return;
+    }
+    char msg[96];
+    snprintf(msg, sizeof msg, "request not received within %llu ms",
+             (unsigned long long)g->w->srv->cfg->timeout_ms);
+    guard_answer(g, 408, msg);
+}
+
+/* A header line: false if it is a Content-Length that differs from an earlier one (h2o
+ * 2.2 would use the first; a proxy in front that uses the last would let a request be
+ * smuggled in the body). Values h2o cannot parse are left to h2o's own 400. */
+static bool guard_content_length(coll_guard *g, const char *line, size_t len)
+{
+    static const char name[] = "content-length:";
+    if (len < sizeof name - 1 || (line[0] | 0x20) != 'c' ||
+        strncasecmp(line, name, sizeof name - 1) != 0)
+        return true;
+    uint64_t v = 0;
+    size_t i = sizeof name - 1, digits = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    for (; i < len && line[i] >= '0' && line[i] <= '9' && digits < 19; i++, digits++)
+        v = v * 10 + (uint64_t)(line[i] - '0');
+    if (digits == 0)
+        return true;
+    if (g->cl_seen && g->cl_value != v)
+        return false;
+    g->cl_seen = true;
+    g->cl_value = v;
+    return true;
+}
+
+/* Looks at the request head at the start of the socket's input (h2o 2.2 keeps a request,
+ * head and body, there until it is done), incrementally: only bytes not seen before are
+ * scanned. Returns true if it answered the connection. */
+static bool guard_check_head(coll_guard *g)
+{
+    const coll_config *cfg = g->w->srv->cfg;
+    const h2o_buffer_t *in = g->sock->input;
+    size_t max_lines = cfg->max_headers + 1; /* Host is one of h2o's headers, not ours */
+    if (max_lines > H2O_MAX_HEADERS)
+        max_lines = H2O_MAX_HEADERS;
+    size_t max_bytes = cfg->max_header_bytes + 4 * max_lines; /* ": " and CRLF per line */
+    size_t i = g->scanned;
+    bool complete = false, conflict = false;
+    for (; i < in->size && !complete && !conflict; i++) {
+        if (in->bytes[i] != '\n')
+            continue;
+        size_t len = i - g->line_start;
+        if (len > 0 && in->bytes[i - 1] == '\r')
+            len--;
+        if (g->line_end == 0) /* the request line */
+            g->line_end = i + 1;
+        else if (len == 0)    /* the empty line that ends the head */
+            complete = true;
+        else {
+            g->lines++;
+            conflict = !guard_content_length(g, in->bytes + g->line_start, len);
+        }
+        g->line_start = i + 1;
+    }
+    g->scanned = i;
+    if (conflict) {
+        guard_answer(g, 400, "conflicting Content-Length headers");
+        return true;
+    }
+    if (g->line_end == 0 && i > GUARD_MAX_LINE_BYTES) {
+        guard_answer(g, 414, "request line too long");
+        return true;
+    }
+    if (g->lines > max_lines || (g->line_end > 0 && i - g->line_end > max_bytes)) {
+        guard_answer(g, 431, "request header fields too large");
+        return true;
+    }
+    g->head_ok = complete;
+    return false;
+}
+
+static bool guard_leave(coll_guard *g)
+{
+    if (--g->depth == 0 && g->closed) {
+        free(g);
+        return true;
+    }
+    return g->closed;
+}
+
+static void guard_on_read(h2o_socket_t *sock, const char *err)
+{
+    coll_guard *g = sock->on_close.data;
+    if (!err && g->answered) { /* lingering: drop what the client still sends */
+        h2o_buffer_consume(&sock->input, sock->input->size);
+        return;
+    }
+    if (!err && !g->busy && !g->head_ok && guard_check_head(g))
+        return;
+    g->depth++;
+    g->h2o_read(sock, err);
+    if (!guard_leave(g))
+        guard_hook(g);
+}
+
+static void guard_on_write(h2o_socket_t *sock, const char *err)
+{
+    coll_guard *g = sock->on_close.data;
+    g->depth++;
+    g->h2o_write(sock, err); /* done writing: h2o starts reading the next request */
+    if (guard_leave(g))
+        return;
+    /* waiting for the next request, unless a pipelined one is in the handler already or
+     * its answer is being written */
+    if (!g->busy && !g->answered && !h2o_socket_is_writing(sock))
+        guard_idle(g);
+    guard_hook(g);
+}
+
+void coll_guard_accept(coll_worker *w, h2o_socket_t *sock)
+{
+    coll_guard *g = calloc(1, sizeof *g);
+    if (!g) { /* no guard: h2o's own timeout still applies */
+        h2o_accept(&w->accept_ctx, sock);
+        return;
+    }
+    g->w = w;
+    g->sock = sock;
+    g->timer.cb = on_guard_timer;
+    sock->on_close.cb = guard_on_close;
+    sock->on_close.data = g;
+    guard_idle(g);
+    h2o_accept(&w->accept_ctx, sock);
+    guard_hook(g);
+}
+
+bool coll_guard_begin(h2o_req_t *req)
+{
+    coll_guard *g = guard_of(req);
+    if (!g)
+        return true;
+    if (g->answered)
+        return false;
+    g->busy = true;
+    if (h2o_timeout_is_linked(&g->timer))
+        h2o_timeout_unlink(&g->timer);
+    return true;
+}
+
+void coll_guard_responded(h2o_socket_t *sock)
+{
+    if (!sock || sock->on_close.cb != guard_on_close)
+        return;
+    coll_guard *g = sock->on_close.data;
+    g->busy = false;
+    guard_hook(g); /* the response's write callback: the deadline restarts when it is done */
+}
+
+void coll_guard_init(coll_worker *w)
+{
+    h2o_timeout_init(w->loop, &w->guard_timeout, w->srv->cfg->timeout_ms);
+    h2o_timeout_init(w->loop, &w->guard_linger, GUARD_LINGER_MS);
+    w->guard_ready = true;
+}
+
+static void unlink_all(h2o_timeout_t *t)
+{
+    while (!h2o_linklist_is_empty(&t->_entries)) {
+        h2o_timeout_entry_t *e =
+            H2O_STRUCT_FROM_MEMBER(h2o_timeout_entry_t, _link, t->_entries.next);
+        h2o_timeout_unlink(e);
+    }
+}
+
+void coll_guard_dispose(coll_worker *w)
+{
+    if (!w->guard_ready)
+        return;
+    /* connections still open past the drain deadline keep their guards until exit */
+    unlink_all(&w->guard_timeout);
+    unlink_all(&w->guard_linger);
+    h2o_timeout_dispose(w->loop, &w->guard_timeout);
+    h2o_timeout_dispose(w->loop, &w->guard_linger);
+    w->guard_ready = false;
+}
