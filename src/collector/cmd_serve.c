@@ -21,29 +21,13 @@ static const char *const serve_help =
     "a JSON event stored in the log; the answer comes only after the event is stored.\n"
     "\n"
     "Options:\n"
-    "  --app FILE          app spec (YAML), e.g. apps/game.yaml (required)\n"
-    "  --listen ADDR:PORT  where to listen (default 127.0.0.1:5000; [::1]:5000 for IPv6)\n"
-    "  --threads N         event loops, one per thread (default: one per CPU)\n"
-    "  --data-dir DIR      data directory (default ./sluice-data)\n"
-    "  --fsync MODE        always | never | interval[=MS] (default interval=1000)\n"
-    "  --max-body SIZE     largest request body (default 1MiB; larger: 413)\n"
-    "  --max-events N      events per POST /events request (default 10000; more: 413)\n"
-    "  --max-event-size SIZE  largest single event (default 1MiB; larger: 413)\n"
-    "  --max-headers N     request headers (default 64; more: 431)\n"
-    "  --max-header-size SIZE  total header bytes (default 16KiB; more: 431)\n"
-    "  --timeout DURATION  a whole request must arrive within this, from the accept or\n"
-    "                      the previous answer, else 408 (default 10s)\n"
-    "  --access-log FILE   one line per request to FILE, or - for stdout\n"
-    "  --write-key KEY     require a write key on ingestion (repeatable): Authorization:\n"
-    "                      Basic base64(KEY:) or Bearer KEY; else 401\n"
-    "  --write-keys-file F write keys, one a line ('#' comments); prefer it or\n"
-    "                      SLUICE_WRITE_KEY to --write-key (argv is visible in ps)\n"
-    "  --admin-token TOK   token for /metrics from non-loopback peers (Bearer TOK);\n"
-    "                      required when --listen is beyond loopback\n"
-    BUS_HELP_OPTIONS
-    "  --kafka-key FIELD   event field whose value keys each Kafka message (default\n"
-    "                      event_id; e.g. user_id keeps a user's events in order)\n"
-    "  --help              this text\n"
+    "  --app FILE            app spec (YAML), e.g. apps/game.yaml (required)\n"
+    "  --data-dir DIR        data directory (default ./sluice-data)\n"
+    "  --fsync MODE          always | never | interval[=MS] (default interval=1000)\n"
+    COLL_HELP_OPTIONS
+    "  --admin-token TOK     token for /metrics from non-loopback peers (Bearer TOK);\n"
+    "                        required when --listen is beyond loopback\n"
+    "  --help                this text\n"
     "\n"
     "Collector paths (no app route may use them): GET /healthz, GET /metrics (Prometheus),\n"
     "POST /events (JSON object, array or NDJSON with an event_type each), /_sluice/*.\n"
@@ -55,23 +39,9 @@ coll_auth *coll_serve_auth;
 
 static const struct option serve_opts[] = {
     {"app", required_argument, NULL, 'a'},
-    {"listen", required_argument, NULL, 'l'},
-    {"threads", required_argument, NULL, 't'},
     {"data-dir", required_argument, NULL, 'd'},
     {"fsync", required_argument, NULL, 'f'},
-    {"max-body", required_argument, NULL, 'b'},
-    {"max-events", required_argument, NULL, 'E'},
-    {"max-event-size", required_argument, NULL, 'S'},
-    {"max-headers", required_argument, NULL, 'H'},
-    {"max-header-size", required_argument, NULL, 'Z'},
-    {"timeout", required_argument, NULL, 'T'},
-    {"access-log", required_argument, NULL, 'L'},
-    {"write-key", required_argument, NULL, 'K'},
-    {"write-keys-file", required_argument, NULL, 'F'},
-    {"admin-token", required_argument, NULL, 'O'},
-    {"bus", required_argument, NULL, 'B'},
-    {"kafka-opt", required_argument, NULL, 'k'},
-    {"kafka-key", required_argument, NULL, 'y'},
+    COLL_OPTIONS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -86,9 +56,8 @@ int cmd_serve(int argc, char **argv)
     coll_config_init(&cfg);
     log_opts lopts;
     log_opts_init(&lopts);
-    const char *app_path = NULL, *data_flag = NULL, *access_path = NULL;
+    const char *app_path = NULL, *data_flag = NULL;
     const char *fsync_s = "interval=1000";
-    char host[256] = "127.0.0.1";
     sl_err err;
     sl_err_clear(&err);
     /* access control (auth.h); lives until exit */
@@ -102,57 +71,19 @@ int cmd_serve(int argc, char **argv)
     argv = cli_env_args(&argc, argv, serve_opts);
     optind = 1;
     opterr = 0;
+    coll_opts o;
+    coll_opts_init(&o, &cfg, auth, &serve_bus);
     int c;
-    uint64_t v;
     while ((c = getopt_long(argc, argv, ":h", serve_opts, NULL)) != -1) {
+        int applied = coll_opt_apply(&o, c, optarg, &err);
+        if (applied < 0)
+            return cli_usage_error(cmd, "%s", err.msg);
+        if (applied)
+            continue;
         switch (c) {
         case 'a': app_path = optarg; break;
-        case 'l':
-            if (cli_parse_addr(optarg, host, sizeof host, &cfg.port) < 0)
-                return cli_usage_error(cmd, "--listen: expected HOST:PORT, got '%s'", optarg);
-            break;
-        case 't':
-            if (cli_parse_u64(optarg, 1, 256, &v) < 0)
-                return cli_usage_error(cmd, "--threads: expected 1..256, got '%s'", optarg);
-            cfg.threads = (unsigned)v;
-            break;
         case 'd': data_flag = optarg; break;
         case 'f': fsync_s = optarg; break;
-        case 'b':
-            if (cli_parse_size(optarg, &v) < 0 || v == 0 || v > ((uint64_t)1 << 30))
-                return cli_usage_error(cmd, "--max-body: expected a size up to 1GiB, got '%s'", optarg);
-            cfg.max_body = v;
-            break;
-        case 'E':
-            if (cli_parse_u64(optarg, 1, 1000000, &v) < 0)
-                return cli_usage_error(cmd, "--max-events: expected 1..1000000, got '%s'", optarg);
-            cfg.limits.max_events = (size_t)v;
-            break;
-        case 'S':
-            if (cli_parse_size(optarg, &v) < 0 || v < 64 || v > ((uint64_t)64 << 20))
-                return cli_usage_error(cmd, "--max-event-size: expected 64..64MiB, got '%s'", optarg);
-            cfg.limits.max_event_bytes = (size_t)v;
-            break;
-        case 'H':
-            if (cli_parse_u64(optarg, 1, 100, &v) < 0)
-                return cli_usage_error(cmd, "--max-headers: expected 1..100, got '%s'", optarg);
-            cfg.max_headers = (unsigned)v;
-            break;
-        case 'Z':
-            if (cli_parse_size(optarg, &v) < 0 || v < 256 || v > ((uint64_t)256 << 10))
-                return cli_usage_error(cmd, "--max-header-size: expected 256..256KiB, got '%s'", optarg);
-            cfg.max_header_bytes = v;
-            break;
-        case 'T':
-            if (cli_parse_duration_ms(optarg, 1000, &v) < 0 || v == 0)
-                return cli_usage_error(cmd, "--timeout: expected a duration like 10s, got '%s'", optarg);
-            cfg.timeout_ms = v;
-            break;
-        case 'L': access_path = optarg; break;
-        case 'K': case 'F': case 'O': case 'B': case 'k': case 'y':
-            if (coll_opt_apply(c, optarg, auth, &serve_bus, &err) < 0)
-                return cli_usage_error(cmd, "%s", err.msg);
-            break;
         case 'h': fputs(serve_help, stdout); return 0;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
@@ -164,11 +95,9 @@ int cmd_serve(int argc, char **argv)
         return cli_usage_error(cmd, "--app FILE is required (e.g. --app apps/game.yaml)");
     if (log_parse_fsync(fsync_s, &lopts, &err) < 0)
         return cli_usage_error(cmd, "--fsync: %s", err.msg);
-    if (!coll_auth_host_is_loopback(host) && !coll_auth_has_token(auth))
-        return cli_usage_error(cmd, "--listen %s is beyond loopback: /metrics then needs "
-                                    "--admin-token (or SLUICE_ADMIN_TOKEN)", host);
-    cfg.host = host;
-    cfg.auth = auth;
+    if (coll_opts_check(&o, &err) < 0)
+        return cli_usage_error(cmd, "%s", err.msg);
+    const char *host = cfg.host;
     if (cfg.limits.max_event_bytes > lopts.max_record_bytes)
         lopts.max_record_bytes = (uint32_t)cfg.limits.max_event_bytes;
 
@@ -179,20 +108,12 @@ int cmd_serve(int argc, char **argv)
         return rc == -EINVAL ? 2 : 1;
     }
     const char *data_dir = cli_data_dir(data_flag);
-    FILE *alog = NULL;
     log_topic *topic = NULL;
     bus_producer *kafka = NULL;
     int status = 1;
-    if (access_path) {
-        if (!strcmp(access_path, "-")) {
-            alog = stdout;
-        } else if (!(alog = fopen(access_path, "a"))) {
-            fprintf(stderr, "sluice serve: cannot open access log %s: %s\n", access_path,
-                    strerror(errno));
-            goto out;
-        }
-        setvbuf(alog, NULL, _IOLBF, 0);
-        cfg.access_log = alog;
+    if (coll_opts_open_access_log(&o, &err) < 0) {
+        fprintf(stderr, "sluice serve: %s\n", err.msg);
+        goto out;
     }
     if (serve_bus.kind == BUS_KAFKA) {
         if (bus_producer_new(&serve_bus, &kafka, &err) < 0) {
@@ -238,8 +159,7 @@ int cmd_serve(int argc, char **argv)
 out:
     bus_producer_destroy(kafka);  /* waits up to 10 s for reports still due */
     log_topic_close(topic);
-    if (alog && alog != stdout)
-        fclose(alog);
+    coll_opts_close_access_log(&o);
     spec_free(app);
     return status;
 }

@@ -54,31 +54,22 @@ static const char *const up_help =
     "\n"
     "Options:\n"
     "  --app FILE            app spec (YAML), e.g. apps/game.yaml (required)\n"
-    "  --listen ADDR:PORT    collector address (default 127.0.0.1:5000)\n"
     "  --admin ADDR:PORT     dashboard address (default 127.0.0.1:8089; 'off': none)\n"
     "  --data-dir DIR        data directory (default ./sluice-data)\n"
     "  --fsync MODE          always | never | interval[=MS] (default interval=1000)\n"
     "  --trigger DURATION    one micro-batch per interval (default 1s)\n"
-    "  --threads N           collector event loops (default: one per CPU)\n"
     "  --stream-threads N    DuckDB threads of the stream (default: all cores)\n"
-    "  --max-body SIZE       largest request body (default 1MiB)\n"
     "  --sql-timeout DUR     statement timeout of the dashboard's SQL console (default 10s)\n"
     "  --sql-max-rows N      rows the console shows at most (default 1000)\n"
-    "  --access-log FILE     one line per collector request to FILE, or - for stdout\n"
+    COLL_HELP_OPTIONS
     "  --admin-token TOK     token for the dashboard, its SQL API and the collector's\n"
     "                        /metrics from other hosts (Bearer TOK, or Basic with TOK as\n"
     "                        password); required when --admin or --listen is beyond loopback\n"
-    "  --write-key KEY       require a write key on ingestion (repeatable; see sluice serve)\n"
-    "  --write-keys-file F   write keys, one a line\n"
-    "  --bus URL             log (default: the embedded log) or\n"
-    "                        kafka://HOST:PORT[,HOST:PORT]/TOPIC: the collector produces to\n"
-    "                        Kafka and the stream consumes it (the dashboard's live log\n"
-    "                        panels then stay empty; tables and the console work)\n"
-    "  --kafka-opt K=V       librdkafka property, repeatable\n"
-    "  --kafka-key FIELD     event field that keys each Kafka message (default event_id)\n"
     "  --quiet               no per-batch stream lines on stderr\n"
     "  --help                this text\n"
     "\n"
+    "With --bus kafka the collector produces to Kafka and the stream consumes it (the\n"
+    "dashboard's live log panels then stay empty; tables and the console work).\n"
     "Every option can also be set as SLUICE_<OPTION>, e.g. SLUICE_DATA_DIR=/srv/sluice.\n"
     "Query the tables meanwhile with: sluice sql --data-dir DIR\n";
 
@@ -90,24 +81,15 @@ static bus_spec up_bus;
 
 static const struct option up_opts[] = {
     {"app", required_argument, NULL, 'a'},
-    {"listen", required_argument, NULL, 'l'},
     {"admin", required_argument, NULL, 'A'},
     {"data-dir", required_argument, NULL, 'd'},
     {"fsync", required_argument, NULL, 'f'},
     {"trigger", required_argument, NULL, 't'},
-    {"threads", required_argument, NULL, 'T'},
     {"stream-threads", required_argument, NULL, 'S'},
-    {"max-body", required_argument, NULL, 'b'},
     {"sql-timeout", required_argument, NULL, 'Q'},
     {"sql-max-rows", required_argument, NULL, 'R'},
-    {"access-log", required_argument, NULL, 'L'},
-    {"admin-token", required_argument, NULL, 'O'},
-    {"write-key", required_argument, NULL, 'K'},
-    {"write-keys-file", required_argument, NULL, 'F'},
-    {"bus", required_argument, NULL, 'B'},
-    {"kafka-opt", required_argument, NULL, 'k'},
-    {"kafka-key", required_argument, NULL, 'y'},
     {"quiet", no_argument, NULL, 'q'},
+    COLL_OPTIONS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -238,9 +220,9 @@ int cmd_up(int argc, char **argv)
     memset(&job, 0, sizeof job);
     stream_opts_init(&job.opts);
     bus_spec_init(&up_bus);
-    const char *app_path = NULL, *data_flag = NULL, *access_path = NULL;
+    const char *app_path = NULL, *data_flag = NULL;
     const char *fsync_s = "interval=1000";
-    char chost[256] = "127.0.0.1", ahost[256] = "127.0.0.1";
+    char ahost[256] = "127.0.0.1";
     bool admin_on = true, quiet = false;
     uint64_t v;
     sl_err err;
@@ -254,14 +236,18 @@ int cmd_up(int argc, char **argv)
     argv = cli_env_args(&argc, argv, up_opts);
     optind = 1;
     opterr = 0;
+    coll_opts o;
+    coll_opts_init(&o, &ccfg, auth, &up_bus);
+    const char *chost = o.host;
     int c;
     while ((c = getopt_long(argc, argv, ":h", up_opts, NULL)) != -1) {
+        int applied = coll_opt_apply(&o, c, optarg, &err);
+        if (applied < 0)
+            return cli_usage_error(cmd, "%s", err.msg);
+        if (applied)
+            continue;
         switch (c) {
         case 'a': app_path = optarg; break;
-        case 'l':
-            if (cli_parse_addr(optarg, chost, sizeof chost, &ccfg.port) < 0)
-                return cli_usage_error(cmd, "--listen: expected HOST:PORT, got '%s'", optarg);
-            break;
         case 'A':
             if (!strcmp(optarg, "off")) {
                 admin_on = false;
@@ -280,22 +266,11 @@ int cmd_up(int argc, char **argv)
                                             "got '%s'", optarg);
             job.opts.trigger_ms = v;
             break;
-        case 'T':
-            if (cli_parse_u64(optarg, 1, 256, &v) < 0)
-                return cli_usage_error(cmd, "--threads: expected 1..256, got '%s'", optarg);
-            ccfg.threads = (unsigned)v;
-            break;
         case 'S':
             if (cli_parse_u64(optarg, 1, 256, &v) < 0)
                 return cli_usage_error(cmd, "--stream-threads: expected 1..256, got '%s'",
                                        optarg);
             job.opts.threads = (int)v;
-            break;
-        case 'b':
-            if (cli_parse_size(optarg, &v) < 0 || v == 0 || v > ((uint64_t)1 << 30))
-                return cli_usage_error(cmd, "--max-body: expected a size up to 1GiB, got '%s'",
-                                       optarg);
-            ccfg.max_body = v;
             break;
         case 'Q':
             if (cli_parse_duration_ms(optarg, 1000, &v) < 0 || v == 0)
@@ -308,11 +283,6 @@ int cmd_up(int argc, char **argv)
                 return cli_usage_error(cmd, "--sql-max-rows: expected 1..1000000, got '%s'",
                                        optarg);
             acfg.sql_max_rows = v;
-            break;
-        case 'L': access_path = optarg; break;
-        case 'K': case 'F': case 'O': case 'B': case 'k': case 'y':
-            if (coll_opt_apply(c, optarg, auth, &up_bus, &err) < 0)
-                return cli_usage_error(cmd, "%s", err.msg);
             break;
         case 'q': quiet = true; break;
         case 'h': fputs(up_help, stdout); return 0;
@@ -332,12 +302,9 @@ int cmd_up(int argc, char **argv)
     if (!coll_auth_has_token(auth) && admin_on && !coll_auth_host_is_loopback(ahost))
         return cli_usage_error(cmd, "--admin %s is beyond loopback: the dashboard and its SQL "
                                     "API then need --admin-token (or SLUICE_ADMIN_TOKEN)", ahost);
-    if (!coll_auth_has_token(auth) && !coll_auth_host_is_loopback(chost))
-        return cli_usage_error(cmd, "--listen %s is beyond loopback: the collector's /metrics "
-                                    "then needs --admin-token (or SLUICE_ADMIN_TOKEN)", chost);
-    ccfg.host = chost;
+    if (coll_opts_check(&o, &err) < 0)
+        return cli_usage_error(cmd, "%s", err.msg);
     acfg.host = ahost;
-    ccfg.auth = auth;
     acfg.auth = auth;
 
     spec_app *app = NULL;
@@ -349,7 +316,7 @@ int cmd_up(int argc, char **argv)
     const char *data_dir = cli_data_dir(data_flag);
     const char *topic_name = app->topic ? app->topic : "events";
     int status = 1;
-    FILE *alog = NULL, *slog = NULL;
+    FILE *slog = NULL;
     log_topic *topic = NULL;
     bus_producer *kafka = NULL;
     const bool on_kafka = up_bus.kind == BUS_KAFKA;
@@ -366,16 +333,9 @@ int cmd_up(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, &oldsigs);
     signal(SIGPIPE, SIG_IGN);
 
-    if (access_path) {
-        if (!strcmp(access_path, "-")) {
-            alog = stdout;
-        } else if (!(alog = fopen(access_path, "a"))) {
-            fprintf(stderr, "sluice up: cannot open access log %s: %s\n", access_path,
-                    strerror(errno));
-            goto out;
-        }
-        setvbuf(alog, NULL, _IOLBF, 0);
-        ccfg.access_log = alog;
+    if (coll_opts_open_access_log(&o, &err) < 0) {
+        fprintf(stderr, "sluice up: %s\n", err.msg);
+        goto out;
     }
     if (on_kafka) {
         /* Kafka stores the events; the stream consumes them as a group member */
@@ -504,8 +464,7 @@ out:
     admin_batches_destroy(batches);
     log_topic_close(topic);
     bus_producer_destroy(kafka);
-    if (alog && alog != stdout)
-        fclose(alog);
+    coll_opts_close_access_log(&o);
     spec_free(app);
     pthread_sigmask(SIG_SETMASK, &oldsigs, NULL);
     return status;
