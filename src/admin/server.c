@@ -23,6 +23,8 @@
 
 #include "admin/parts.h"
 #include "collector/auth.h"
+#include "common/clock.h"
+#include "common/listener.h"
 
 #define ADMIN_TICK_MS       250
 #define ADMIN_SAMPLE_MS     1000
@@ -34,17 +36,13 @@ struct admin_server {
     pthread_t        tid;
     bool             started;
     atomic_bool      stop;
-    int              listen_fd;
     h2o_globalconf_t gconf;
     bool             gconf_ready;
     h2o_evloop_t    *loop;
     h2o_context_t    ctx;
     bool             ctx_ready;
     h2o_accept_ctx_t accept_ctx;
-    h2o_socket_t    *listener;
-    h2o_timeout_t    accept_pause;      /* out of file descriptors: stop accepting 100 ms */
-    h2o_timeout_entry_t accept_pause_entry;
-    bool             accept_pause_ready;
+    sl_listener      listener;
 
     admin_sampler   *sampler;
     admin_tables    *tables;
@@ -63,20 +61,6 @@ void admin_config_init(admin_config *c)
     c->collector_host = "127.0.0.1";
     c->sql_timeout_ms = 10000;
     c->sql_max_rows = 1000;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static admin_server *server_of(h2o_req_t *req)
@@ -142,7 +126,7 @@ static q_engine *engine(admin_server *a)
 
 static void sample(admin_server *a)
 {
-    a->last_sample_ms = mono_ms();
+    a->last_sample_ms = sl_mono_ms();
     admin_sampler_tick(a->sampler);
     if (a->cfg.collector_port)
         admin_scrape(a->cfg.collector_host, a->cfg.collector_port, 500, &a->reqs);
@@ -194,13 +178,13 @@ static uint64_t query_u64(h2o_req_t *req, const char *name, uint64_t def, uint64
 
 static void handle_stats(admin_server *a, h2o_req_t *req)
 {
-    if (mono_ms() - a->last_sample_ms > ADMIN_SAMPLE_MS / 2)
+    if (sl_mono_ms() - a->last_sample_ms > ADMIN_SAMPLE_MS / 2)
         sample(a);
     unsigned secs = (unsigned)query_u64(req, "secs", 120, ADMIN_RATE_SECS);
     sl_buf b;
     sl_buf_init(&b, ADMIN_RESP_MAX);
     const spec_app *app = a->cfg.app;
-    int64_t now = wall_ms();
+    int64_t now = sl_wall_ms();
     int rc = sl_buf_printf(&b, "{\"now_ms\":%lld,\"app\":", (long long)now);
     const char *name = app && app->name ? app->name : "";
     rc = rc ? rc : admin_json_str(&b, name, strlen(name));
@@ -230,7 +214,7 @@ static void handle_stats(admin_server *a, h2o_req_t *req)
 
 static void handle_latest(admin_server *a, h2o_req_t *req)
 {
-    if (mono_ms() - a->last_sample_ms > ADMIN_SAMPLE_MS / 2)
+    if (sl_mono_ms() - a->last_sample_ms > ADMIN_SAMPLE_MS / 2)
         sample(a);
     size_t n = (size_t)query_u64(req, "n", 50, ADMIN_LATEST);
     sl_buf b;
@@ -334,33 +318,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
 /* ---------------------------------------------------------------- loop, start, stop */
 
-static void on_accept(h2o_socket_t *listener, const char *err)
+static void on_conn(sl_listener *l, h2o_socket_t *sock)
 {
-    admin_server *a = listener->data;
-    if (err)
-        return;
-    for (int i = 0; i < 16; i++) {
-        errno = 0;
-        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (!sock) {
-            /* out of descriptors: the listener stays readable; pause instead of spinning
-             * (same as the collector's on_accept) */
-            if ((errno == EMFILE || errno == ENFILE) &&
-                !h2o_timeout_is_linked(&a->accept_pause_entry)) {
-                h2o_socket_read_stop(listener);
-                h2o_timeout_link(a->loop, &a->accept_pause, &a->accept_pause_entry);
-            }
-            break;
-        }
-        h2o_accept(&a->accept_ctx, sock);
-    }
-}
-
-static void on_accept_resume(h2o_timeout_entry_t *entry)
-{
-    admin_server *a = H2O_STRUCT_FROM_MEMBER(admin_server, accept_pause_entry, entry);
-    if (a->listener)
-        h2o_socket_read_start(a->listener, on_accept);
+    admin_server *a = l->data;
+    h2o_accept(&a->accept_ctx, sock);
 }
 
 static int close_conn_cb(h2o_req_t *req, void *cbdata)
@@ -377,39 +338,10 @@ static void *admin_main(void *arg)
     admin_server *a = arg;
     while (!atomic_load(&a->stop)) {
         h2o_evloop_run(a->loop, ADMIN_TICK_MS);
-        if (mono_ms() - a->last_sample_ms >= ADMIN_SAMPLE_MS)
+        if (sl_mono_ms() - a->last_sample_ms >= ADMIN_SAMPLE_MS)
             sample(a);
     }
     return NULL;
-}
-
-static int bind_listener(const admin_config *cfg, int *out, sl_err *err)
-{
-    struct addrinfo hints = {0}, *ai = NULL;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-    char port[8];
-    snprintf(port, sizeof port, "%u", cfg->port);
-    int gai = getaddrinfo(cfg->host, port, &hints, &ai);
-    if (gai != 0)
-        return sl_err_set(err, -EINVAL, false, "cannot resolve admin address %s: %s", cfg->host,
-                          gai_strerror(gai));
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    int one = 1;
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-        bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        freeaddrinfo(ai);
-        if (e == EADDRINUSE)
-            return sl_err_set(err, -e, false, "cannot listen on %s:%u (admin): address already "
-                                              "in use", cfg->host, cfg->port);
-        return sl_err_errno(err, e, "cannot listen on %s:%u (admin)", cfg->host, cfg->port);
-    }
-    freeaddrinfo(ai);
-    *out = fd;
-    return 0;
 }
 
 int admin_start(const admin_config *cfg, admin_server **out, sl_err *err)
@@ -418,10 +350,10 @@ int admin_start(const admin_config *cfg, admin_server **out, sl_err *err)
     if (!a)
         return sl_err_set(err, -ENOMEM, true, "out of memory");
     a->cfg = *cfg;
-    a->listen_fd = -1;
+    a->listener.fd = -1;
     int rc;
     const char *topic = cfg->app && cfg->app->topic ? cfg->app->topic : "events";
-    if ((rc = bind_listener(cfg, &a->listen_fd, err)) < 0)
+    if ((rc = sl_listener_bind(&a->listener, cfg->host, cfg->port, 0, " (admin)", err)) < 0)
         goto fail;
     if ((rc = admin_sampler_create(cfg->data_dir, topic, cfg->stream_job, &a->sampler, err)) < 0)
         goto fail;
@@ -448,12 +380,7 @@ int admin_start(const admin_config *cfg, admin_server **out, sl_err *err)
     a->ctx_ready = true;
     a->accept_ctx.ctx = &a->ctx;
     a->accept_ctx.hosts = a->gconf.hosts;
-    a->listener = h2o_evloop_socket_create(a->loop, a->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
-    a->listener->data = a;
-    h2o_socket_read_start(a->listener, on_accept);
-    h2o_timeout_init(a->loop, &a->accept_pause, 100);
-    a->accept_pause_entry.cb = on_accept_resume;
-    a->accept_pause_ready = true;
+    sl_listener_start(&a->listener, a->loop, on_conn, a);
 
     int e = pthread_create(&a->tid, NULL, admin_main, a);
     if (e != 0) {
@@ -475,22 +402,14 @@ void admin_stop(admin_server *a)
     atomic_store(&a->stop, true);
     if (a->started)
         pthread_join(a->tid, NULL);
-    if (a->accept_pause_ready) {
-        if (h2o_timeout_is_linked(&a->accept_pause_entry))
-            h2o_timeout_unlink(&a->accept_pause_entry);
-        h2o_timeout_dispose(a->loop, &a->accept_pause);
-    }
-    if (a->listener)
-        h2o_socket_close(a->listener);
-    else if (a->listen_fd >= 0)
-        close(a->listen_fd);
+    sl_listener_dispose(&a->listener);
     if (a->ctx_ready) {
         /* A browser keeps connections open: shut them down (h2o frees a connection whose
          * read fails), give them up to a second, then let h2o run its deferred frees. */
         h2o_evloop_run(a->loop, 0);
         a->gconf.http1.callbacks.foreach_request(&a->ctx, close_conn_cb, NULL);
-        int64_t deadline = mono_ms() + 1000;
-        while (!h2o_linklist_is_empty(&a->ctx.http1._conns) && mono_ms() < deadline)
+        int64_t deadline = sl_mono_ms() + 1000;
+        while (!h2o_linklist_is_empty(&a->ctx.http1._conns) && sl_mono_ms() < deadline)
             h2o_evloop_run(a->loop, 20);
         for (int i = 0; i < 3; i++)
             h2o_evloop_run(a->loop, 0);

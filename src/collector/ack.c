@@ -33,6 +33,7 @@
 #include <errno.h>
 
 #include "collector/server.h"
+#include "common/clock.h"
 
 static void on_ack_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 {
@@ -66,7 +67,7 @@ void coll_ack_process(coll_worker *w)
     }
     uint64_t durable = log_durable_end(srv->topic);
     uint64_t gen = atomic_load(&srv->sync_fail_gen);
-    uint64_t now = coll_mono_ns();
+    uint64_t now = sl_mono_ns();
     while (w->pend_head) {
         coll_pending *p = w->pend_head;
         bool ok = durable >= p->end;
@@ -149,7 +150,7 @@ static void kafka_process(coll_worker *w)
         fifo = p;
         p = n;
     }
-    uint64_t now = coll_mono_ns();
+    uint64_t now = sl_mono_ns();
     while (fifo) {
         p = fifo;
         fifo = p->done_next;  /* read before answering: answering may free p's pool */
@@ -178,7 +179,7 @@ static void kafka_process(coll_worker *w)
 void coll_ack_kafka_flush(coll_worker *w, coll_pending *list, const log_entry *entries)
 {
     coll_server *srv = w->srv;
-    uint64_t t_append = coll_mono_ns();
+    uint64_t t_append = sl_mono_ns();
     size_t i = 0;
     /* pass 1: produce everything while entries (pointing into w->ev) are valid */
     for (coll_pending *p = list; p; p = p->next) {

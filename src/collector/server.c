@@ -39,6 +39,7 @@
 
 #include "collector/auth.h"
 #include "collector/event.h"
+#include "common/clock.h"
 #include "common/json.h"
 
 #define COLL_MAX_QUERY_PARAMS 128
@@ -57,13 +58,6 @@ void coll_config_init(coll_config *c)
     c->max_header_bytes = 16 << 10;
     c->drain_ms = 10000;
     coll_ingest_limits_init(&c->limits);
-}
-
-uint64_t coll_mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* ---------------------------------------------------------------- responses */
@@ -117,7 +111,7 @@ void coll_log_raw(coll_worker *w, int fd, int status, size_t bytes)
 static void finish(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0_ns,
                    int status, size_t bytes)
 {
-    uint64_t ns = coll_mono_ns() - t0_ns;
+    uint64_t ns = sl_mono_ns() - t0_ns;
     coll_metrics_request(&w->metrics, route_slot, status, ns);
     access_log(w, req, status, bytes, ns);
 }
@@ -226,7 +220,7 @@ static void batch_flush(coll_worker *w)
     sl_err err;
     sl_err_clear(&err);
     uint64_t gen = atomic_load(&srv->sync_fail_gen);
-    uint64_t t_append = coll_mono_ns();
+    uint64_t t_append = sl_mono_ns();
     int rc = log_append_nowait(srv->topic, w->entries, n, &first, &err);
     /* the batch is the log's now (or refused): responding below may start new requests */
     w->nbatch = 0;
@@ -248,7 +242,7 @@ static void batch_flush(coll_worker *w)
         p->fail_gen = gen;
         p->t_append_ns = t_append;
         if (durable >= p->end) {  /* written is durable with --fsync never / interval */
-            coll_metrics_append(&w->metrics, p->nevents, p->nbytes, coll_mono_ns() - t_append);
+            coll_metrics_append(&w->metrics, p->nevents, p->nbytes, sl_mono_ns() - t_append);
             coll_respond(w, p->req, p->route_slot, p->t0_ns, p->status, p->content_type, p->body);
         } else {
             coll_ack_enqueue(w, p);
@@ -509,7 +503,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     /* the context is embedded in its worker */
     coll_worker *w = H2O_STRUCT_FROM_MEMBER(coll_worker, ctx, req->conn->ctx);
     coll_server *srv = w->srv;
-    uint64_t t0 = coll_mono_ns();
+    uint64_t t0 = sl_mono_ns();
     const size_t unmatched = srv->app->nroutes + COLL_RT_UNMATCHED;
     const h2o_iovec_t path = req->path_normalized;
 
@@ -576,97 +570,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
 /* ---------------------------------------------------------------- sockets, threads */
 
-/* SO_REUSEPORT lets any process of the same user join a port, so a second
- * `sluice serve` on a busy port would silently share it. A probe bind without
- * SO_REUSEPORT fails with EADDRINUSE if anybody listens there already. */
-static bool port_in_use(const struct addrinfo *ai)
+static void on_conn(sl_listener *l, h2o_socket_t *sock)
 {
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return false;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    bool busy = bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno == EADDRINUSE;
-    close(fd);
-    return busy;
-}
-
-static int bind_listener(const coll_config *cfg, bool probe, int *out_fd, sl_err *err)
-{
-    struct addrinfo hints = {0}, *ai = NULL;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-    char port[8];
-    snprintf(port, sizeof port, "%u", cfg->port);
-    int gai = getaddrinfo(cfg->host, port, &hints, &ai);
-    if (gai != 0)
-        return sl_err_set(err, -EINVAL, false, "cannot resolve listen address %s: %s", cfg->host,
-                          gai_strerror(gai));
-    if (probe && port_in_use(ai)) {
-        freeaddrinfo(ai);
-        return sl_err_set(err, -EADDRINUSE, false,
-                          "cannot listen on %s:%u: address already in use", cfg->host, cfg->port);
-    }
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-        int e = errno;
-        freeaddrinfo(ai);
-        return sl_err_errno(err, e, "socket");
-    }
-    int one = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0) {
-        int e = errno;
-        close(fd);
-        freeaddrinfo(ai);
-        return sl_err_errno(err, e, "setsockopt");
-    }
-    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
-        int e = errno;
-        close(fd);
-        freeaddrinfo(ai);
-        if (e == EADDRINUSE)
-            return sl_err_set(err, -e, false, "cannot listen on %s:%u: address already in use",
-                              cfg->host, cfg->port);
-        return sl_err_errno(err, e, "cannot listen on %s:%u", cfg->host, cfg->port);
-    }
-    freeaddrinfo(ai);
-    *out_fd = fd;
-    return 0;
-}
-
-static void on_accept(h2o_socket_t *listener, const char *err)
-{
-    coll_worker *w = listener->data;
-    if (err)
-        return;
-    /* accept a few per wake-up: fairness between loops comes from SO_REUSEPORT */
-    for (int i = 0; i < 16; i++) {
-        errno = 0;
-        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (!sock) {
-            /* Out of file descriptors (a connection flood past ulimit -n): the pending
-             * connection stays in the backlog, so the listener stays readable and the loop
-             * would spin at 100% CPU. Stop reading it for a moment instead; idle clients
-             * are cut by --timeout and free descriptors meanwhile. */
-            if ((errno == EMFILE || errno == ENFILE) &&
-                !h2o_timeout_is_linked(&w->accept_pause_entry)) {
-                h2o_socket_read_stop(listener);
-                h2o_timeout_link(w->loop, &w->accept_pause, &w->accept_pause_entry);
-            }
-            break;
-        }
-        coll_guard_accept(w, sock);
-    }
-}
-
-static void on_accept_resume(h2o_timeout_entry_t *entry)
-{
-    coll_worker *w = H2O_STRUCT_FROM_MEMBER(coll_worker, accept_pause_entry, entry);
-    if (w->listener)  /* gone once draining */
-        h2o_socket_read_start(w->listener, on_accept);
+    coll_guard_accept(l->data, sock);
 }
 
 static int close_conn_cb(h2o_req_t *req, void *cbdata)
@@ -694,12 +600,7 @@ static void on_ctl_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t 
     if (w->draining)
         return;
     w->draining = true;
-    if (w->listener) {  /* stop accepting; the kernel refuses new connections once all close */
-        h2o_socket_read_stop(w->listener);
-        h2o_socket_close(w->listener);
-        w->listener = NULL;
-        w->listen_fd = -1;
-    }
+    sl_listener_close(&w->listener); /* the kernel refuses new connections from now on */
     /* keep-alive off for the responses still due. (Not h2o_context_request_shutdown():
      * that also arms HTTP/2's GOAWAY timer, which h2o_context_dispose then trips over.) */
     w->ctx.shutdown_requested = 1;
@@ -732,12 +633,7 @@ static void worker_h2o_init(coll_worker *w)
     w->ctx_ready = true;
     w->accept_ctx.ctx = &w->ctx;
     w->accept_ctx.hosts = w->srv->gconf.hosts;
-    w->listener = h2o_evloop_socket_create(w->loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
-    w->listener->data = w;
-    h2o_socket_read_start(w->listener, on_accept);
-    h2o_timeout_init(w->loop, &w->accept_pause, 100);
-    w->accept_pause_entry.cb = on_accept_resume;
-    w->accept_pause_ready = true;
+    sl_listener_start(&w->listener, w->loop, on_conn, w);
     coll_guard_init(w);
     coll_ack_init(w);
     h2o_multithread_register_receiver(w->ctx.queue, &w->ctl_receiver, on_ctl_message);
@@ -748,22 +644,12 @@ static void worker_h2o_dispose(coll_worker *w)
 {
     h2o_multithread_unregister_receiver(w->ctx.queue, &w->ack_receiver);
     h2o_multithread_unregister_receiver(w->ctx.queue, &w->ctl_receiver);
-    if (w->listener) {
-        h2o_socket_read_stop(w->listener);
-        h2o_socket_close(w->listener);
-        w->listener = NULL;
-        w->listen_fd = -1;
-    }
+    sl_listener_close(&w->listener);
     /* let h2o run its deferred frees (closed sockets) before the context goes */
     for (int i = 0; i < 3; i++)
         h2o_evloop_run(w->loop, 0);
     batch_flush(w);  /* nothing should be left; an empty flush just unlinks the timer */
-    if (w->accept_pause_ready) {
-        if (h2o_timeout_is_linked(&w->accept_pause_entry))
-            h2o_timeout_unlink(&w->accept_pause_entry);
-        h2o_timeout_dispose(w->loop, &w->accept_pause);
-        w->accept_pause_ready = false;
-    }
+    sl_listener_dispose(&w->listener);
     coll_guard_dispose(w);
     /* h2o 2.2.5's context_dispose leaves the queue it created (and its pipe socket)
      * behind, and h2o_multithread_destroy_queue() on it crashes in this version; it is
@@ -794,12 +680,12 @@ static void *worker_main(void *arg)
 
     /* Drain: answer everything waiting on the log, then close idle connections. A request
      * still being read (or written) gets until the deadline. */
-    uint64_t deadline = coll_mono_ns() + cfg->drain_ms * 1000000u;
+    uint64_t deadline = sl_mono_ns() + cfg->drain_ms * 1000000u;
     batch_flush(w);
-    while ((w->pend_head || atomic_load(&w->npending)) && coll_mono_ns() < deadline)
+    while ((w->pend_head || atomic_load(&w->npending)) && sl_mono_ns() < deadline)
         h2o_evloop_run(w->loop, 20);
     bool closed = false;
-    while (has_conns(w) && coll_mono_ns() < deadline) {
+    while (has_conns(w) && sl_mono_ns() < deadline) {
         if (!closed) {
             /* idle keep-alive connections sit in "reading the next request": a shutdown
              * makes the read fail and h2o frees the connection. Responses in flight were
@@ -823,8 +709,7 @@ static void worker_destroy(coll_worker *w)
 {
     if (w->ctx_ready)  /* only if its thread never ran: it disposes of h2o itself */
         worker_h2o_dispose(w);
-    if (w->listen_fd >= 0)
-        close(w->listen_fd);
+    sl_listener_close(&w->listener);
     sl_buf_free(&w->ev);
     sl_buf_free(&w->scratch);
     sl_buf_free(&w->qscratch);
@@ -838,7 +723,7 @@ static int worker_init(coll_server *srv, coll_worker *w, unsigned index, sl_err 
     const coll_config *cfg = srv->cfg;
     w->srv = srv;
     w->index = index;
-    w->listen_fd = -1;
+    w->listener.fd = -1;
     /* below the log's own 256 MiB batch limit, so that a batch is never refused whole */
     sl_buf_init(&w->ev, COLL_EVENT_BUF_MAX);
     sl_buf_init(&w->scratch, COLL_EVENT_BUF_MAX);
@@ -851,10 +736,11 @@ static int worker_init(coll_server *srv, coll_worker *w, unsigned index, sl_err 
         return sl_err_set(err, -ENOMEM, true, "out of memory");
     uint64_t seed;
     if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
-        seed = coll_mono_ns() ^ ((uint64_t)index << 40);
+        seed = sl_mono_ns() ^ ((uint64_t)index << 40);
     spec_rng_seed(&w->rng, seed);
     /* bound here, in the main thread, so that "address in use" is reported at once */
-    return bind_listener(cfg, index == 0, &w->listen_fd, err);
+    return sl_listener_bind(&w->listener, cfg->host, cfg->port,
+                            SL_LISTEN_REUSEPORT | (index == 0 ? SL_LISTEN_PROBE : 0), "", err);
 }
 
 int coll_server_run(const coll_config *cfg, const spec_app *app, log_topic *topic, sl_err *err)

@@ -20,6 +20,7 @@
 #include "collector/metrics.h"
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/listener.h"
 #include "spec/gen.h"
 #include "spec/spec.h"
 
@@ -75,11 +76,7 @@ typedef struct coll_worker {
     h2o_context_t   ctx;
     bool            ctx_ready;
     h2o_accept_ctx_t accept_ctx;
-    int             listen_fd;
-    h2o_socket_t   *listener;
-    h2o_timeout_t   accept_pause;       /* out of file descriptors: stop accepting 100 ms */
-    h2o_timeout_entry_t accept_pause_entry;
-    bool            accept_pause_ready;
+    sl_listener     listener;           /* this loop's SO_REUSEPORT socket */
     h2o_timeout_t   guard_timeout;      /* guard.c: --timeout for a request to arrive */
     h2o_timeout_t   guard_linger;       /* guard.c: dropping input after our own answer */
     bool            guard_ready;
@@ -171,6 +168,5 @@ void coll_respond(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0
                   int status, const char *content_type, h2o_iovec_t body);
 void coll_respond_error(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0_ns,
                         int status, const char *msg, long long index);
-uint64_t coll_mono_ns(void);
 
 #endif
