@@ -414,28 +414,80 @@ static void test_size_limits(void)
     CHECK(log_topic_open(dir, "events", LOG_OPEN_WRITE, &o, &t, &err) == -EINVAL);
 }
 
-/* ---- group commit ---- */
+/* ---- concurrent durable appends (group commit, interval mode) ---- */
 
-#define GC_THREADS 16
-#define GC_PER_THREAD 40
+/* `threads` threads each append `per_thread` records "t<id>-<i>-" padded with `pad` 'x'
+ * bytes, one log_append() each; an append that fails, or returns before its record is
+ * durable, counts in *fail. */
+#define AP_MAX_THREADS 64
+typedef struct {
+    log_topic  *t;
+    long        id;
+    int         per_thread, pad;
+    atomic_int *fail;
+} appender_arg;
 
-static log_topic *gc_topic;
-static atomic_int gc_fail;
-
-static void *gc_worker(void *arg)
+static void *appender(void *arg)
 {
-    long id = (long)(intptr_t)arg;
-    for (int i = 0; i < GC_PER_THREAD; i++) {
-        char s[64];
-        snprintf(s, sizeof s, "t%ld-%d", id, i);
-        log_entry e = {s, (uint32_t)strlen(s), 0};
+    const appender_arg *a = arg;
+    for (int i = 0; i < a->per_thread; i++) {
+        char s[256];
+        int n = snprintf(s, sizeof s, "t%ld-%d-", a->id, i);
+        memset(s + n, 'x', (size_t)a->pad);
+        log_entry e = {s, (uint32_t)(n + a->pad), 0};
         uint64_t off;
         sl_err err;
-        if (log_append(gc_topic, &e, 1, &off, &err) || log_durable_end(gc_topic) <= off)
-            atomic_fetch_add(&gc_fail, 1);
+        if (log_append(a->t, &e, 1, &off, &err) || log_durable_end(a->t) <= off)
+            atomic_fetch_add(a->fail, 1);
     }
     return NULL;
 }
+
+static void run_appenders(log_topic *t, int threads, int per_thread, int pad, atomic_int *fail)
+{
+    pthread_t th[AP_MAX_THREADS];
+    appender_arg args[AP_MAX_THREADS];
+    for (int i = 0; i < threads; i++) {
+        args[i] = (appender_arg){t, i, per_thread, pad, fail};
+        CHECK(pthread_create(&th[i], NULL, appender, &args[i]) == 0);
+    }
+    for (int i = 0; i < threads; i++)
+        pthread_join(th[i], NULL);
+}
+
+/* Reads t from offset 0: offsets dense, every appender record there exactly once, each
+ * thread's in the order it appended them. */
+static void check_appended(log_topic *t, int threads, int per_thread)
+{
+    int seen[AP_MAX_THREADS] = {0};
+    log_batch b = {0};
+    sl_err err;
+    uint64_t next = 0;
+    int rc;
+    while ((rc = log_read(t, next, 100, 1 << 20, &b, &err)) == 0 && b.n) {
+        for (size_t i = 0; i < b.n; i++) {
+            long id;
+            int k;
+            CHECK_EQ_U64(b.recs[i].offset, next);
+            char s[64];
+            snprintf(s, sizeof s, "%.*s", (int)(b.recs[i].len < 40 ? b.recs[i].len : 40),
+                     b.recs[i].data);
+            CHECK(sscanf(s, "t%ld-%d-", &id, &k) == 2);
+            if (id >= 0 && id < threads) {
+                CHECK(k == seen[id]);
+                seen[id]++;
+            }
+            next = b.recs[i].offset + 1;
+        }
+    }
+    CHECK(rc == 0);
+    log_batch_free(&b);
+    for (int i = 0; i < threads; i++)
+        CHECK(seen[i] == per_thread);
+}
+
+#define GC_THREADS 16
+#define GC_PER_THREAD 40
 
 static void test_group_commit(void)
 {
@@ -443,49 +495,24 @@ static void test_group_commit(void)
     log_opts o;
     log_opts_init(&o);
     o.fsync_mode = LOG_FSYNC_ALWAYS;
-    gc_topic = open_w(dir, "events", &o);
-    if (!gc_topic)
+    log_topic *t = open_w(dir, "events", &o);
+    if (!t)
         return;
-    pthread_t th[GC_THREADS];
-    for (long i = 0; i < GC_THREADS; i++)
-        CHECK(pthread_create(&th[i], NULL, gc_worker, (void *)(intptr_t)i) == 0);
-    for (int i = 0; i < GC_THREADS; i++)
-        pthread_join(th[i], NULL);
-    CHECK(atomic_load(&gc_fail) == 0);
-    CHECK_EQ_U64(log_high_watermark(gc_topic), GC_THREADS * GC_PER_THREAD);
-    CHECK_EQ_U64(log_durable_end(gc_topic), GC_THREADS * GC_PER_THREAD);
+    atomic_int fail = 0;
+    run_appenders(t, GC_THREADS, GC_PER_THREAD, 0, &fail);
+    CHECK(atomic_load(&fail) == 0);
+    CHECK_EQ_U64(log_high_watermark(t), GC_THREADS * GC_PER_THREAD);
+    CHECK_EQ_U64(log_durable_end(t), GC_THREADS * GC_PER_THREAD);
     /* Group commit shares syncs: the counted syncs covered every record (no roll here),
      * and on average at least two records each (one sync per record would be 640). */
     uint64_t syncs, synced;
-    log_sync_stats(gc_topic, &syncs, &synced);
+    log_sync_stats(t, &syncs, &synced);
     fprintf(stderr, "  group commit: %" PRIu64 " records in %" PRIu64 " syncs\n", synced,
             syncs);
     CHECK_EQ_U64(synced, GC_THREADS * GC_PER_THREAD);
     CHECK(syncs >= 1 && syncs * 2 <= synced);
-    /* every record exactly once, each thread's in its own order */
-    int seen[GC_THREADS];
-    memset(seen, 0, sizeof seen);
-    log_batch b = {0};
-    sl_err err;
-    uint64_t next = 0;
-    while (log_read(gc_topic, next, 100, 1 << 20, &b, &err) == 0 && b.n) {
-        for (size_t i = 0; i < b.n; i++) {
-            long id;
-            int k;
-            char s[64];
-            snprintf(s, sizeof s, "%.*s", (int)b.recs[i].len, b.recs[i].data);
-            CHECK(sscanf(s, "t%ld-%d", &id, &k) == 2);
-            if (id >= 0 && id < GC_THREADS) {
-                CHECK(k == seen[id]);
-                seen[id]++;
-            }
-            next = b.recs[i].offset + 1;
-        }
-    }
-    log_batch_free(&b);
-    for (int i = 0; i < GC_THREADS; i++)
-        CHECK(seen[i] == GC_PER_THREAD);
-    log_topic_close(gc_topic);
+    check_appended(t, GC_THREADS, GC_PER_THREAD);
+    log_topic_close(t);
 }
 
 /* ALWAYS mode write combining: 64 threads append single records and batches of 2..5,
@@ -731,7 +758,6 @@ static void test_write_combining_failure(void)
  * be there once, in each thread's order, and the durable callback must only grow. */
 #define IV_THREADS 8
 #define IV_PER_THREAD 400
-static log_topic *iv_topic;
 static atomic_int iv_fail;
 static _Atomic uint64_t iv_cb_end;
 
@@ -743,22 +769,6 @@ static void iv_on_durable(void *ud, uint64_t end, int status)
         atomic_fetch_add(&iv_fail, 1);
 }
 
-static void *iv_worker(void *arg)
-{
-    long id = (long)(intptr_t)arg;
-    for (int i = 0; i < IV_PER_THREAD; i++) {
-        char s[256];
-        int n = snprintf(s, sizeof s, "t%ld-%d-", id, i);
-        memset(s + n, 'x', 100); /* ~110 bytes: a 4 KiB segment holds ~30 records */
-        log_entry e = {s, (uint32_t)n + 100, 0};
-        uint64_t off;
-        sl_err err;
-        if (log_append(iv_topic, &e, 1, &off, &err) || log_durable_end(iv_topic) <= off)
-            atomic_fetch_add(&iv_fail, 1);
-    }
-    return NULL;
-}
-
 static void test_interval_concurrent(void)
 {
     const char *dir = test_tmpdir();
@@ -767,52 +777,24 @@ static void test_interval_concurrent(void)
     o.fsync_mode = LOG_FSYNC_INTERVAL;
     o.fsync_interval_ms = 1;
     o.segment_bytes = 4096;
-    iv_topic = open_w(dir, "events", &o);
-    if (!iv_topic)
-        return;
-    atomic_store(&iv_fail, 0);
-    atomic_store(&iv_cb_end, 0);
-    log_set_durable_callback(iv_topic, iv_on_durable, NULL);
-    pthread_t th[IV_THREADS];
-    for (long i = 0; i < IV_THREADS; i++)
-        CHECK(pthread_create(&th[i], NULL, iv_worker, (void *)(intptr_t)i) == 0);
-    for (int i = 0; i < IV_THREADS; i++)
-        pthread_join(th[i], NULL);
-    CHECK(atomic_load(&iv_fail) == 0);
-    CHECK_EQ_U64(log_high_watermark(iv_topic), IV_THREADS * IV_PER_THREAD);
-    CHECK_EQ_U64(atomic_load(&iv_cb_end), IV_THREADS * IV_PER_THREAD);
-    CHECK(count_files(dir, "log") > 50); /* it did roll, many times */
-    log_topic_close(iv_topic);
-    /* reopen (recovery of the active segment) and read everything back */
     log_topic *t = open_w(dir, "events", &o);
     if (!t)
         return;
+    atomic_store(&iv_fail, 0);
+    atomic_store(&iv_cb_end, 0);
+    log_set_durable_callback(t, iv_on_durable, NULL);
+    /* ~110-byte records: a 4 KiB segment holds ~30 */
+    run_appenders(t, IV_THREADS, IV_PER_THREAD, 100, &iv_fail);
+    CHECK(atomic_load(&iv_fail) == 0);
     CHECK_EQ_U64(log_high_watermark(t), IV_THREADS * IV_PER_THREAD);
-    int seen[IV_THREADS] = {0};
-    log_batch b = {0};
-    sl_err err;
-    uint64_t next = 0;
-    int rc;
-    while ((rc = log_read(t, next, 100, 1 << 20, &b, &err)) == 0 && b.n) {
-        for (size_t i = 0; i < b.n; i++) {
-            long id;
-            int k;
-            CHECK_EQ_U64(b.recs[i].offset, next);
-            char s[64];
-            snprintf(s, sizeof s, "%.*s", (int)(b.recs[i].len < 40 ? b.recs[i].len : 40),
-                     b.recs[i].data);
-            CHECK(sscanf(s, "t%ld-%d-", &id, &k) == 2);
-            if (id >= 0 && id < IV_THREADS) {
-                CHECK(k == seen[id]);
-                seen[id]++;
-            }
-            next = b.recs[i].offset + 1;
-        }
-    }
-    CHECK(rc == 0);
-    log_batch_free(&b);
-    for (int i = 0; i < IV_THREADS; i++)
-        CHECK(seen[i] == IV_PER_THREAD);
+    CHECK_EQ_U64(atomic_load(&iv_cb_end), IV_THREADS * IV_PER_THREAD);
+    CHECK(count_files(dir, "log") > 50); /* it did roll, many times */
+    log_topic_close(t);
+    /* reopen (recovery of the active segment) and read everything back */
+    if (!(t = open_w(dir, "events", &o)))
+        return;
+    CHECK_EQ_U64(log_high_watermark(t), IV_THREADS * IV_PER_THREAD);
+    check_appended(t, IV_THREADS, IV_PER_THREAD);
     log_topic_close(t);
 }
 
