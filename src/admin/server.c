@@ -1,9 +1,13 @@
 /* server.c — the admin server's thread: one h2o event loop, the routes of admin.h, and a
  * one-second tick that samples the log and scrapes the collector.
  *
- * Why one thread: everything here is observation for one person's browser; one loop
- * owning the log reader, the engine and the caches needs no lock. A SQL statement runs
- * on the loop and holds it for at most the statement timeout (the page shows "running").
+ * Why one loop: everything here is observation for one person's browser; one loop
+ * owning the log reader, its engine and the caches needs no lock. The console's SQL
+ * statements, which may run for seconds (up to --sql-timeout), go to a SQL thread with
+ * an engine of its own, one at a time in arrival order; the answer comes back through
+ * h2o's multithread queue and is sent from the loop, so charts and tables stay live
+ * while a query runs. (The request stays valid meanwhile: h2o 2.2's HTTP/1 server does
+ * not read from a connection whose request is being handled.)
  * Stop: admin_stop() sets `stop`; the loop wakes at least every ADMIN_TICK_MS to see it.
  */
 #include "admin/admin.h"
@@ -48,6 +52,16 @@ struct admin_server {
     admin_tables    *tables;
     admin_reqstats   reqs;
     q_engine        *engine;      /* opened on first use (the warehouse may not exist yet) */
+
+    /* the SQL thread (see the top); the queue and sql_stop under sql_mu */
+    pthread_t        sql_tid;
+    bool             sql_started, sql_stop;
+    pthread_mutex_t  sql_mu;
+    pthread_cond_t   sql_cv;
+    struct sql_job  *sql_head, *sql_tail;
+    unsigned         sql_queued;
+    h2o_multithread_receiver_t sql_done;
+    bool             sql_done_ready;
     char             engine_error[SL_ERR_MSG_MAX];
     int64_t          last_sample_ms;
 };
@@ -226,6 +240,80 @@ static void handle_latest(admin_server *a, h2o_req_t *req)
     sl_buf_free(&b);
 }
 
+/* ---------------------------------------------------------------- SQL thread */
+
+#define ADMIN_SQL_QUEUE_MAX 8
+
+typedef struct sql_job {
+    h2o_multithread_message_t msg; /* back to the loop when done */
+    struct sql_job *next;
+    h2o_req_t *req;
+    int        status;
+    sl_buf     out;
+    char       sql[];
+} sql_job;
+
+static void sql_job_free(sql_job *j)
+{
+    sl_buf_free(&j->out);
+    free(j);
+}
+
+/* Loop thread: answers the statements the SQL thread finished. */
+static void on_sql_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    (void)receiver;
+    while (!h2o_linklist_is_empty(messages)) {
+        sql_job *j = H2O_STRUCT_FROM_MEMBER(sql_job, msg.link, messages->next);
+        h2o_linklist_unlink(&j->msg.link);
+        respond_json(j->req, j->status, &j->out);
+        sql_job_free(j);
+    }
+}
+
+static void *sql_main(void *arg)
+{
+    admin_server *a = arg;
+    q_engine *e = NULL;
+    char open_error[SL_ERR_MSG_MAX] = "";
+    pthread_mutex_lock(&a->sql_mu);
+    for (;;) {
+        while (!a->sql_head && !a->sql_stop)
+            pthread_cond_wait(&a->sql_cv, &a->sql_mu);
+        if (a->sql_stop) /* admin_stop() answers what is still queued */
+            break;
+        sql_job *j = a->sql_head;
+        if (!(a->sql_head = j->next))
+            a->sql_tail = NULL;
+        pthread_mutex_unlock(&a->sql_mu);
+        if (!e) {
+            q_engine_opts eo = {.data_dir = a->cfg.data_dir,
+                                .timeout_ms = a->cfg.sql_timeout_ms, .threads = 2};
+            sl_err err = {0};
+            if (q_engine_open(&eo, &e, &err) < 0) {
+                e = NULL;
+                snprintf(open_error, sizeof open_error, "%s", err.msg);
+            }
+        }
+        if (e) {
+            j->status = admin_sql_json(e, j->sql, a->cfg.sql_max_rows, &j->out);
+            sl_buf_addc(&j->out, '\n');
+        } else {
+            j->status = 503;
+            if (sl_buf_adds(&j->out, "{\"error\":") ||
+                admin_json_str(&j->out, open_error, strlen(open_error)) ||
+                sl_buf_adds(&j->out, "}\n"))
+                j->status = 500;
+        }
+        h2o_multithread_send_message(&a->sql_done, &j->msg);
+        pthread_mutex_lock(&a->sql_mu);
+        a->sql_queued--;
+    }
+    pthread_mutex_unlock(&a->sql_mu);
+    q_engine_close(e);
+    return NULL;
+}
+
 static void handle_sql(admin_server *a, h2o_req_t *req)
 {
     if (req->entity.len == 0 || !req->entity.base) {
@@ -240,25 +328,37 @@ static void handle_sql(admin_server *a, h2o_req_t *req)
         respond_error(req, 400, "the statement contains a NUL byte");
         return;
     }
-    q_engine *e = engine(a);
-    if (!e) {
-        respond_error(req, 503, a->engine_error);
+    sql_job *j = calloc(1, sizeof *j + req->entity.len + 1);
+    if (!j) {
+        respond_error(req, 503, "out of memory");
         return;
     }
-    char *sql = h2o_mem_alloc_pool(&req->pool, req->entity.len + 1);
-    memcpy(sql, req->entity.base, req->entity.len);
-    sql[req->entity.len] = '\0';
+    j->req = req;
+    sl_buf_init(&j->out, ADMIN_RESP_MAX);
+    memcpy(j->sql, req->entity.base, req->entity.len);
     /* the console sends what was typed: a trailing ';' (and blanks) is not an error */
     size_t l = req->entity.len;
-    while (l > 0 && (sql[l - 1] == ';' || sql[l - 1] == ' ' || sql[l - 1] == '\n' ||
-                     sql[l - 1] == '\r' || sql[l - 1] == '\t'))
-        sql[--l] = '\0';
-    sl_buf b;
-    sl_buf_init(&b, ADMIN_RESP_MAX);
-    int status = admin_sql_json(e, sql, a->cfg.sql_max_rows, &b);
-    sl_buf_addc(&b, '\n');
-    respond_json(req, status, &b);
-    sl_buf_free(&b);
+    while (l > 0 && strchr("; \n\r\t", j->sql[l - 1]))
+        l--;
+    j->sql[l] = '\0';
+    pthread_mutex_lock(&a->sql_mu);
+    bool full = a->sql_queued >= ADMIN_SQL_QUEUE_MAX;
+    if (!full) {
+        if (a->sql_tail)
+            a->sql_tail->next = j;
+        else
+            a->sql_head = j;
+        a->sql_tail = j;
+        a->sql_queued++;
+        pthread_cond_signal(&a->sql_cv);
+    }
+    pthread_mutex_unlock(&a->sql_mu);
+    if (full) {
+        sql_job_free(j);
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL,
+                       H2O_STRLIT("1"));
+        respond_error(req, 503, "too many statements waiting; try again");
+    }
 }
 
 static bool method_is(h2o_req_t *req, const char *m)
@@ -351,6 +451,8 @@ int admin_start(const admin_config *cfg, admin_server **out, sl_err *err)
         return sl_err_set(err, -ENOMEM, true, "out of memory");
     a->cfg = *cfg;
     a->listener.fd = -1;
+    pthread_mutex_init(&a->sql_mu, NULL);
+    pthread_cond_init(&a->sql_cv, NULL);
     int rc;
     const char *topic = cfg->app && cfg->app->topic ? cfg->app->topic : "events";
     if ((rc = sl_listener_bind(&a->listener, cfg->host, cfg->port, 0, " (admin)", err)) < 0)
@@ -381,8 +483,16 @@ int admin_start(const admin_config *cfg, admin_server **out, sl_err *err)
     a->accept_ctx.ctx = &a->ctx;
     a->accept_ctx.hosts = a->gconf.hosts;
     sl_listener_start(&a->listener, a->loop, on_conn, a);
+    h2o_multithread_register_receiver(a->ctx.queue, &a->sql_done, on_sql_done);
+    a->sql_done_ready = true;
 
-    int e = pthread_create(&a->tid, NULL, admin_main, a);
+    int e = pthread_create(&a->sql_tid, NULL, sql_main, a);
+    if (e != 0) {
+        rc = sl_err_errno(err, e, "pthread_create");
+        goto fail;
+    }
+    a->sql_started = true;
+    e = pthread_create(&a->tid, NULL, admin_main, a);
     if (e != 0) {
         rc = sl_err_errno(err, e, "pthread_create");
         goto fail;
@@ -403,6 +513,24 @@ void admin_stop(admin_server *a)
     if (a->started)
         pthread_join(a->tid, NULL);
     sl_listener_dispose(&a->listener);
+    /* the SQL thread ends after its statement (at most --sql-timeout); what is still
+     * queued is answered 503, what it finished is answered by one more loop run */
+    pthread_mutex_lock(&a->sql_mu);
+    a->sql_stop = true;
+    pthread_cond_signal(&a->sql_cv);
+    pthread_mutex_unlock(&a->sql_mu);
+    if (a->sql_started)
+        pthread_join(a->sql_tid, NULL);
+    for (sql_job *j = a->sql_head, *next; j; j = next) {
+        next = j->next;
+        respond_error(j->req, 503, "the server is stopping");
+        sql_job_free(j);
+    }
+    a->sql_head = a->sql_tail = NULL;
+    if (a->sql_done_ready) {
+        h2o_evloop_run(a->loop, 0);
+        h2o_multithread_unregister_receiver(a->ctx.queue, &a->sql_done);
+    }
     if (a->ctx_ready) {
         /* A browser keeps connections open: shut them down (h2o frees a connection whose
          * read fails), give them up to a second, then let h2o run its deferred frees. */
@@ -422,5 +550,7 @@ void admin_stop(admin_server *a)
     q_engine_close(a->engine);
     admin_tables_destroy(a->tables);
     admin_sampler_destroy(a->sampler);
+    pthread_mutex_destroy(&a->sql_mu);
+    pthread_cond_destroy(&a->sql_cv);
     free(a);
 }

@@ -13,7 +13,7 @@ export LSAN_OPTIONS="suppressions=$T/lsan.supp:print_suppressions=0"
 D=$T/data
 P=$(free_port); A=$(free_port)
 bg "$SLUICE" up --app apps/game.yaml --listen 127.0.0.1:$P --admin 127.0.0.1:$A --data-dir "$D" \
-  --trigger 200ms --threads 1 --stream-threads 1 --sql-max-rows 5 --quiet >"$T/up.out" 2>"$T/up.err"
+  --trigger 200ms --threads 1 --stream-threads 1 --sql-max-rows 5 --sql-timeout 3s --quiet >"$T/up.out" 2>"$T/up.err"
 UP_PID=$BG_PID
 U=http://127.0.0.1:$A
 wait_until 60 http_ok "$U/healthz" || { cat "$T/up.err"; fail "admin not up"; }
@@ -63,6 +63,23 @@ expect_eq "file outside refused" "$(sql "select * from read_text('/etc/passwd')"
 expect_eq "empty body" "$(sql '')" 400
 expect_eq "GET /api/sql" "$(curl -sS -o /dev/null -w '%{http_code}' "$U/api/sql")" 405
 expect_eq "unknown page" "$(curl -sS -o /dev/null -w '%{http_code}' "$U/nope")" 404
+
+# A long statement runs on the SQL thread: while it runs (until --sql-timeout), the
+# dashboard's stats still answer at once; then the statement ends with the timeout error.
+bg curl -sS -o "$T/slow.json" -w '%{http_code}' -X POST \
+  --data-binary 'select count(*) from range(100000000000) t(i) where i % 7 = 3' "$U/api/sql" \
+  > "$T/slow.code"
+SLOW_PID=$BG_PID
+t0=$(date +%s%N)
+curl -fsS -o /dev/null --max-time 2 "$U/api/stats" || fail "stats did not answer while a statement ran"
+t1=$(date +%s%N)
+kill -0 "$SLOW_PID" 2>/dev/null || fail "the slow statement finished before the stats came back: $(cat "$T/slow.json")"
+[ $(( (t1 - t0) / 1000000 )) -lt 1500 ] || fail "stats took $(( (t1 - t0) / 1000000 )) ms while a statement ran"
+wait "$SLOW_PID" || fail "the slow statement's request failed"
+expect_eq "slow statement status" "$(cat "$T/slow.code")" 400
+j 'd["error"]' < "$T/slow.json" | grep -qi 'interrupt\|timeout\|time' ||
+  fail "the slow statement did not end with the timeout: $(cat "$T/slow.json")"
+expect_eq "after the timeout" "$(sql 'select 42 as x')" 200
 
 kill -TERM "$UP_PID"
 rc=0; wait "$UP_PID" || rc=$?
