@@ -91,6 +91,20 @@ int coll_opt_apply(coll_opts *o, int c, const char *arg, sl_err *err)
     case COLL_OPT_ACCESS_LOG:
         o->access_path = arg;
         return 1;
+    case COLL_OPT_CORS_ORIGIN:
+        /* an origin is scheme://host[:port], exactly as a browser sends it */
+        if (strcmp(arg, "*") != 0 &&
+            (!(strncmp(arg, "http://", 7) == 0 || strncmp(arg, "https://", 8) == 0) ||
+             strchr(strstr(arg, "//") + 2, '/') || strlen(arg) > 255))
+            return sl_err_set(err, -EINVAL, false,
+                              "--cors-origin: expected * or scheme://host[:port] (no path), "
+                              "got '%s'", arg);
+        if (cfg->ncors == COLL_MAX_CORS_ORIGINS)
+            return sl_err_set(err, -EINVAL, false, "--cors-origin: at most %d origins",
+                              COLL_MAX_CORS_ORIGINS);
+        o->cors[cfg->ncors++] = arg;
+        cfg->cors_origins = o->cors;
+        return 1;
     case COLL_OPT_WRITE_KEY:
     case COLL_OPT_WRITE_KEYS_FILE:
     case COLL_OPT_ADMIN_TOKEN:

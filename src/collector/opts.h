@@ -19,8 +19,10 @@ enum {
     COLL_OPT_LISTEN = 0x200, COLL_OPT_THREADS, COLL_OPT_MAX_BODY, COLL_OPT_MAX_EVENTS,
     COLL_OPT_MAX_EVENT_SIZE, COLL_OPT_MAX_HEADERS, COLL_OPT_MAX_HEADER_SIZE, COLL_OPT_TIMEOUT,
     COLL_OPT_ACCESS_LOG, COLL_OPT_WRITE_KEY, COLL_OPT_WRITE_KEYS_FILE, COLL_OPT_ADMIN_TOKEN,
-    COLL_OPT_BUS, COLL_OPT_KAFKA_OPT, COLL_OPT_KAFKA_KEY,
+    COLL_OPT_BUS, COLL_OPT_KAFKA_OPT, COLL_OPT_KAFKA_KEY, COLL_OPT_CORS_ORIGIN,
 };
+
+#define COLL_MAX_CORS_ORIGINS 64
 
 #define COLL_OPTIONS                                                                      \
     {"listen", required_argument, NULL, COLL_OPT_LISTEN},                                 \
@@ -37,7 +39,8 @@ enum {
     {"admin-token", required_argument, NULL, COLL_OPT_ADMIN_TOKEN},                       \
     {"bus", required_argument, NULL, COLL_OPT_BUS},                                       \
     {"kafka-opt", required_argument, NULL, COLL_OPT_KAFKA_OPT},                           \
-    {"kafka-key", required_argument, NULL, COLL_OPT_KAFKA_KEY}
+    {"kafka-key", required_argument, NULL, COLL_OPT_KAFKA_KEY},                           \
+    {"cors-origin", required_argument, NULL, COLL_OPT_CORS_ORIGIN}
 
 /* --admin-token is described by each command: what it guards differs. */
 #define COLL_HELP_OPTIONS                                                                 \
@@ -52,6 +55,8 @@ enum {
     "  --timeout DURATION    a whole request must arrive within this, from the accept or\n"\
     "                        the previous answer, else 408 (default 10s)\n"                \
     "  --access-log FILE     one line per collector request to FILE, or - for stdout\n"    \
+    "  --cors-origin ORIGIN  let web pages from ORIGIN (https://app.example.com, or * for\n"\
+    "                        any) send events from the browser (CORS); repeatable\n"      \
     "  --write-key KEY       require a write key on ingestion (repeatable): Authorization:\n"\
     "                        Basic base64(KEY:) or Bearer KEY; else 401\n"                 \
     "  --write-keys-file F   write keys, one a line ('#' comments); prefer it or\n"        \
@@ -69,6 +74,7 @@ typedef struct coll_opts {
     bus_spec    *bus;
     char         host[256];   /* --listen's host; coll_opts_check points cfg->host here */
     const char  *access_path; /* --access-log, NULL: none */
+    const char  *cors[COLL_MAX_CORS_ORIGINS]; /* --cors-origin; cfg->cors_origins points here */
 } coll_opts;
 
 void coll_opts_init(coll_opts *o, coll_config *cfg, coll_auth *auth, bus_spec *bus);

@@ -339,6 +339,59 @@ static bool headers_too_large(coll_worker *w, h2o_req_t *req)
     return bytes > cfg->max_header_bytes;
 }
 
+static bool method_is(h2o_req_t *req, const char *m)
+{
+    size_t n = strlen(m);
+    return req->method.len == n && memcmp(req->method.base, m, n) == 0;
+}
+
+/* CORS (--cors-origin): lets a web page of an allowed origin send events from the browser.
+ * An allowed Origin gets Access-Control-Allow-Origin on the answer (the origin itself, or
+ * * with --cors-origin '*'); a preflight (OPTIONS with Access-Control-Request-Method) is
+ * answered 204 here, before the write key is asked for, since browsers send no
+ * credentials with it. Other origins get no CORS headers, so the browser keeps the
+ * answer from the page. True if the request was answered. */
+static bool cors(coll_worker *w, h2o_req_t *req, size_t slot, uint64_t t0)
+{
+    const coll_config *cfg = w->srv->cfg;
+    if (cfg->ncors == 0)
+        return false;
+    ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("origin"), -1);
+    if (i < 0)
+        return false;
+    h2o_iovec_t origin = req->headers.entries[i].value;
+    bool ok = false, any = false;
+    for (size_t k = 0; k < cfg->ncors && !ok; k++) {
+        any = !strcmp(cfg->cors_origins[k], "*");
+        ok = any || h2o_memis(origin.base, origin.len, cfg->cors_origins[k],
+                              strlen(cfg->cors_origins[k]));
+    }
+    if (!any)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Origin"));
+    if (!ok)
+        return false;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL,
+                   any ? "*" : origin.base, any ? 1 : origin.len);
+    if (!method_is(req, "OPTIONS") ||
+        h2o_find_header_by_str(&req->headers, H2O_STRLIT("access-control-request-method"),
+                               -1) < 0)
+        return false;
+    ssize_t rh = h2o_find_header_by_str(&req->headers,
+                                        H2O_STRLIT("access-control-request-headers"), -1);
+    h2o_iovec_t allow_headers = rh >= 0 ? req->headers.entries[rh].value
+                                        : h2o_iovec_init(H2O_STRLIT("Content-Type, Authorization"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers,
+                          H2O_STRLIT("access-control-allow-methods"), 0, NULL,
+                          H2O_STRLIT("GET, POST"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers,
+                          H2O_STRLIT("access-control-allow-headers"), 0, NULL,
+                          allow_headers.base, allow_headers.len);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("access-control-max-age"),
+                          0, NULL, H2O_STRLIT("600"));
+    coll_respond(w, req, slot, t0, 204, NULL, h2o_iovec_init("", 0));
+    return true;
+}
+
 /* Access control (auth.h). True if the request may go on; otherwise it has been answered
  * 401 with WWW-Authenticate. admin: the admin token guards it (and loopback peers are
  * trusted); else the write keys do. */
@@ -372,11 +425,6 @@ static bool authorized(coll_worker *w, h2o_req_t *req, size_t slot, uint64_t t0,
     return false;
 }
 
-static bool method_is(h2o_req_t *req, const char *m)
-{
-    size_t n = strlen(m);
-    return req->method.len == n && memcmp(req->method.base, m, n) == 0;
-}
 
 static void handle_events(coll_worker *w, h2o_req_t *req, uint64_t t0)
 {
@@ -515,6 +563,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         coll_respond_error(w, req, unmatched, t0, 431, "request header fields too large", -1);
         return 0;
     }
+    if (cors(w, req, unmatched, t0))
+        return 0;
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/healthz"))) {
         coll_respond(w, req, srv->app->nroutes + COLL_RT_HEALTHZ, t0, 200, "application/json",
                      h2o_iovec_init(H2O_STRLIT("{\"status\":\"ok\"}\n")));

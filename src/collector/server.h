@@ -38,6 +38,8 @@ typedef struct coll_config {
     const char *banner;           /* printed to stdout once listening; NULL: none */
     const struct coll_auth *auth; /* write keys, admin token (auth.h); NULL: open */
     bus_producer *kafka;          /* non-NULL: events go to Kafka (ack.c), the topic is NULL */
+    const char **cors_origins;    /* browser origins allowed to call (CORS); "*": any */
+    size_t      ncors;
 } coll_config;
 
 void coll_config_init(coll_config *c);
