@@ -8,7 +8,9 @@
  *
  *   - a deadline, running whenever no request of the connection is in our handler: from
  *     the accept, and again from the moment a response has been written. A request head
- *     and body must arrive complete before it (--timeout). When it passes, the guard
+ *     and body must arrive complete before it (--timeout), or at least keep arriving at
+ *     GUARD_MIN_RATE bytes a second (a large body on a slow link gets another period as
+ *     long as it does; a slowloris trickle does not). When it passes, the guard
  *     writes "408 Request Timeout" (JSON, Connection: close) to the socket itself, shuts
  *     the sending side and lingers: what the client still sends is read and dropped for
  *     a moment, so that its late bytes do not turn our close into a reset that would
@@ -41,6 +43,7 @@
 #include <sys/socket.h>
 
 #define GUARD_LINGER_MS      2000
+#define GUARD_MIN_RATE       500  /* bytes/s that earn a request in progress another period */
 #define GUARD_MAX_LINE_BYTES ((size_t)64 << 10)
 #define H2O_MAX_HEADERS      100 /* picohttpparser's header array in h2o 2.2 */
 
@@ -49,6 +52,7 @@ typedef struct coll_guard {
     h2o_socket_t *sock;
     h2o_socket_cb h2o_read, h2o_write; /* h2o's callbacks, called from the wrappers */
     h2o_timeout_entry_t timer;         /* on w->guard_timeout, or w->guard_linger */
+    size_t        bytes_mark;          /* sock->bytes_read when the period began */
     size_t        scanned;             /* bytes of the current head known to hold no end */
     size_t        lines;               /* header lines among them */
     size_t        line_start;          /* where the line being scanned starts */
@@ -107,6 +111,7 @@ static void guard_arm(coll_guard *g, h2o_timeout_t *t)
 /* A new request may start: its head is scanned from the beginning of the input. */
 static void guard_idle(coll_guard *g)
 {
+    g->bytes_mark = g->sock->bytes_read;
     g->head_ok = false;
     g->scanned = g->lines = g->line_start = g->line_end = 0;
     g->cl_seen = false;
@@ -143,13 +148,17 @@ static void on_guard_timer(h2o_timeout_entry_t *entry)
     }
     if (g->busy)
         return; /* not armed while busy; nothing to do if it raced */
-    if (h2o_socket_is_writing(g->sock)) { /* h2o is still writing (100 Continue, an error) */
+    uint64_t timeout_ms = g->w->srv->cfg->timeout_ms;
+    size_t got = g->sock->bytes_read - g->bytes_mark;
+    if (h2o_socket_is_writing(g->sock) ||        /* h2o is still writing (100 Continue) */
+        (g->sock->input->size > 0 && got >= GUARD_MIN_RATE * timeout_ms / 1000)) {
+        g->bytes_mark = g->sock->bytes_read;
         guard_arm(g, &g->w->guard_timeout);
         return;
     }
     char msg[96];
     snprintf(msg, sizeof msg, "request not received within %llu ms",
-             (unsigned long long)g->w->srv->cfg->timeout_ms);
+             (unsigned long long)timeout_ms);
     guard_answer(g, 408, msg);
 }
 

@@ -84,6 +84,30 @@ for kind, start in starts.items():
     assert 1.0 < took < 15, (kind, took)
 PY
 expect_eq "nothing stored by timed-out requests" "$(count)" 5
+# a large body on a slow link (about 12 KB/s, longer than --timeout in all) keeps
+# arriving faster than the guard's minimum rate: it is stored, not cut off
+python3 - "$PORT" <<'PY' || fail "slow but steady upload"
+import json, socket, sys, time
+body = json.dumps({"event_type": "slow_upload", "pad": "x" * 48000}).encode()
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body))
+t = time.time()
+for i in range(0, len(body), 1000):
+    s.sendall(body[i:i + 1000])
+    time.sleep(0.08)  # pacing the upload, not waiting for the server
+took = time.time() - t
+s.settimeout(20)
+data = b""
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    data += b
+assert data.startswith(b"HTTP/1.1 200 "), (took, data[:200])
+assert took > 3, took
+PY
+expect_eq "the slow upload stored" "$(count)" 6
 # the server is still healthy after all of that
 expect_eq "still serving" "$(status_of "$URL/healthz")" 200
 stop_serve
