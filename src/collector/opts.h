@@ -53,7 +53,8 @@ enum {
     "  --max-headers N       request headers (default 64; more: 431)\n"                    \
     "  --max-header-size SIZE  total header bytes (default 16KiB; more: 431)\n"            \
     "  --timeout DURATION    a whole request must arrive within this, from the accept or\n"\
-    "                        the previous answer, else 408 (default 10s)\n"                \
+    "                        the previous answer, or keep arriving at 500 B/s or more;\n"  \
+    "                        else 408 (default 10s)\n"                                    \
     "  --access-log FILE     one line per collector request to FILE, or - for stdout\n"    \
     "  --cors-origin ORIGIN  let web pages from ORIGIN (https://app.example.com, or * for\n"\
     "                        any) send events from the browser (CORS); repeatable\n"      \
