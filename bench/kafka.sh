@@ -7,7 +7,9 @@
 # then reading from Kafka: `sluice tail --bus kafka` over BENCH_CONSUME events (default
 # 50000) in a fresh 4-partition topic, against `sluice tail` over the same events in the
 # embedded log; then `sluice stream --once` (Parquet tables, exactly once) from that Kafka
-# topic against `sluice stream --once` over the same events in the embedded log.
+# topic against `sluice stream --once` over the same events in the embedded log, the Kafka
+# one also without its consumer-group join (the mock, like a broker with the default
+# group.initial.rebalance.delay.ms, holds the first member of a group for ~3 s).
 # Prints req/s, p99, events/s and the ratios.
 #   BENCH_SECONDS (default 10), BENCH_CONNS (64), BENCH_THREADS (2), BENCH_CONSUME (50000).
 # The mock cluster is librdkafka's in-process test broker (one process, loopback, memory
@@ -78,16 +80,23 @@ t1=$(date +%s%N)
 LN=$("$SLUICE" tail --topic bench --data-dir "$W/data2" --exit 2>/dev/null | wc -l)
 t2=$(date +%s%N)
 "$SLUICE" produce --topic events --data-dir "$W/data4" < "$W/events.ndjson" 2>/dev/null
+# each stderr line of the Kafka stream with the microsecond it arrived: the time from the
+# first partition assignment to "done" is the stream's own work, without the group join
+ts_lines() { while IFS= read -r l; do printf '%s %s\n' "${EPOCHREALTIME/./}" "$l"; done; }
 t3=$(date +%s%N)
-"$SLUICE" stream --app apps/game.yaml --data-dir "$W/data3" --bus "kafka://$BOOT/bench" --once \
-  2>"$W/ks.err" || { cat "$W/ks.err" >&2; exit 1; }
+{ "$SLUICE" stream --app apps/game.yaml --data-dir "$W/data3" --bus "kafka://$BOOT/bench" \
+    --once 2>&1 >/dev/null || echo "exit status $?"; } | ts_lines >"$W/ks.err"
 t4=$(date +%s%N)
+grep -q "exit status" "$W/ks.err" && { cat "$W/ks.err" >&2; exit 1; }
 "$SLUICE" stream --app apps/game.yaml --data-dir "$W/data4" --once 2>"$W/ls.err" ||
   { cat "$W/ls.err" >&2; exit 1; }
 t5=$(date +%s%N)
 KS=$(grep -o 'done: [0-9]* events' "$W/ks.err" | awk '{print $2}')
 LS=$(grep -o 'done: [0-9]* events' "$W/ls.err" | awk '{print $2}')
 KS_EPS=$(awk -v n="$KS" -v ns=$((t4 - t3)) 'BEGIN {printf "%.0f", n / (ns / 1e9)}')
+KS_US=$(awk '/ assigned/ && !a {a = $1} / done: / {d = $1} END {print d - a}' "$W/ks.err")
+KS_RUN_EPS=$(awk -v n="$KS" -v us="$KS_US" 'BEGIN {printf "%.0f", n / (us / 1e6)}')
+KS_JOIN_MS=$(( ($(awk '/ assigned/ {print $1; exit}' "$W/ks.err") - t3 / 1000) / 1000 ))
 LS_EPS=$(awk -v n="$LS" -v ns=$((t5 - t4)) 'BEGIN {printf "%.0f", n / (ns / 1e9)}')
 K_EPS=$(awk -v n="$KN" -v ns=$((t1 - t0)) 'BEGIN {printf "%.0f", n / (ns / 1e9)}')
 L_EPS=$(awk -v n="$LN" -v ns=$((t2 - t1)) 'BEGIN {printf "%.0f", n / (ns / 1e9)}')
@@ -103,3 +112,6 @@ awk -v k="$K_EPS" -v l="$L_EPS" 'BEGIN {printf "ratio kafka/log: %.2f\n", k / l}
 printf '%-44s %12s\n' "stream --once --bus kafka ($KS events)" "$KS_EPS"
 printf '%-44s %12s\n' "stream --once --bus log ($LS events)" "$LS_EPS"
 awk -v k="$KS_EPS" -v l="$LS_EPS" 'BEGIN {printf "ratio kafka/log: %.2f\n", k / l}'
+printf '%-44s %12s\n' "  kafka: group join (before the assignment)" "${KS_JOIN_MS} ms"
+printf '%-44s %12s\n' "  kafka: assignment -> done" "$KS_RUN_EPS"
+awk -v k="$KS_RUN_EPS" -v l="$LS_EPS" 'BEGIN {printf "ratio kafka (after the join)/log: %.2f\n", k / l}'

@@ -43,7 +43,9 @@ static void usage(FILE *out)
     fprintf(out,
             "\n"
             "Every command takes --help. Options can also be set in the environment as\n"
-            "SLUICE_<OPTION> (e.g. SLUICE_DATA_DIR=/srv/sluice for --data-dir).\n"
+            "SLUICE_<OPTION> (e.g. SLUICE_DATA_DIR=/srv/sluice for --data-dir) or in a\n"
+            "config file (--config FILE, SLUICE_CONFIG, else ./sluice.conf if present;\n"
+            "'data-dir = /srv/sluice', '[serve]' sections). Flags > environment > file.\n"
             "Default data directory: ./sluice-data\n");
 }
 

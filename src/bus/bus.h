@@ -5,13 +5,16 @@
  *   --bus kafka://host:port[,host:port]/topic  Apache Kafka through librdkafka (kafka.c)
  * plus `--kafka-opt key=value` (repeatable, any librdkafka property) and
  * `--kafka-key FIELD` (which top-level event field keys a Kafka message; default event_id).
- * The environment sets the same: SLUICE_BUS, SLUICE_KAFKA_OPT (one key=value),
- * SLUICE_KAFKA_KEY (through cli_env_args()).
+ * The environment and the config file set the same (through cli_env_args()): SLUICE_BUS,
+ * SLUICE_KAFKA_OPT (one key=value), SLUICE_KAFKA_KEY; `bus = ...`, `kafka-opt = k=v`
+ * (repeatable), `kafka-key = ...` in sluice.conf. --kafka-opt values of all sources are
+ * applied in order file, environment, command line, so the last one of a key wins.
  *
  * The Kafka side, in three parts:
  *   producer  non-blocking produce with a delivery report per message, handed to the
  *             caller's callback on a dedicated poll thread (the HTTP loops never block);
- *             acks=all, idempotence, lz4, bounded queue (a full queue is -ENOBUFS).
+ *             acks=all, idempotence, lz4, linger 1 ms, bounded queue (a full queue is
+ *             -ENOBUFS).
  *   consumer  a consumer group (or, without a group, a plain assignment of every
  *             partition), manual commits only, the caller decides where each assigned
  *             partition starts (its checkpoint is the source of truth).

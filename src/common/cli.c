@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/types.h>
 
 /* The argument vectors built by cli_env_args() stay in use until the command returns;
  * they are freed at exit so that leak checkers see a clean process. getopt_long permutes
@@ -15,64 +16,352 @@
 static struct env_argv {
     char **argv;
     char **added;   /* the strings this module allocated, NULL-terminated */
-} env_argvs[4];
-static int nenv_argvs;
+} *env_argvs;
+static size_t nenv_argvs;
 
 static void env_args_free(void)
 {
-    for (int i = 0; i < nenv_argvs; i++) {
-        for (char **a = env_argvs[i].added; a && *a; a++)
-            free(*a);
-        free(env_argvs[i].added);
+    for (size_t i = 0; i < nenv_argvs; i++) {
+        cli_strv_free(env_argvs[i].added);
         free(env_argvs[i].argv);
     }
+    free(env_argvs);
+    env_argvs = NULL;
     nenv_argvs = 0;
+}
+
+void cli_strv_free(char **v)
+{
+    for (char **a = v; a && *a; a++)
+        free(*a);
+    free(v);
+}
+
+/* A growable NULL-terminated vector of strings. */
+typedef struct strv {
+    char **v;
+    size_t n, cap;
+} strv;
+
+static int strv_push(strv *s, char *str)
+{
+    if (!str)
+        return -ENOMEM;
+    if (s->n + 2 > s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 16;
+        char **nv = realloc(s->v, nc * sizeof *nv);
+        if (!nv) {
+            free(str);
+            return -ENOMEM;
+        }
+        s->v = nv;
+        s->cap = nc;
+    }
+    s->v[s->n++] = str;
+    s->v[s->n] = NULL;
+    return 0;
+}
+
+static char *flag_arg(const char *name, const char *val)
+{
+    size_t len = strlen(name) + (val ? strlen(val) + 1 : 0) + 3;
+    char *arg = malloc(len);
+    if (arg) {
+        if (val)
+            snprintf(arg, len, "--%s=%s", name, val);
+        else
+            snprintf(arg, len, "--%s", name);
+    }
+    return arg;
+}
+
+static const struct option *opt_find(const struct option *opts, const char *name)
+{
+    for (; opts->name; opts++)
+        if (!strcmp(opts->name, name))
+            return opts;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ config file */
+
+/* The section names a config file may use: the commands of main.c. A section for a
+ * command other than the running one is skipped, but its name must be one of these, so a
+ * typo ([serv]) is an error rather than settings silently ignored. */
+static const char *const config_sections[] = {
+    "up", "serve", "stream", "sql", "tables", "ddl", "export", "produce", "tail", "bench",
+    "kafka-mock", NULL,
+};
+
+#define CONFIG_LINE_MAX 4096
+
+static bool name_valid(const char *s)
+{
+    if (!*s || strlen(s) > 64 || !islower((unsigned char)*s))
+        return false;
+    for (; *s; s++)
+        if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-')
+            return false;
+    return true;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* One "key = value" line that applies to this command: appended to out as a flag. */
+static int config_key(const char *path, unsigned line, const char *cmd, bool in_section,
+                      const struct option *opts, const char *key, const char *val, strv *out,
+                      sl_err *err)
+{
+    if (!strcmp(key, "config") || !strcmp(key, "help"))
+        return sl_err_set(err, -EINVAL, false, "%s:%u: '%s' cannot be set in a config file",
+                          path, line, key);
+    const struct option *o = opt_find(opts, key);
+    if (!o) {
+        if (!in_section)  /* a global key for other commands */
+            return 0;
+        return sl_err_set(err, -EINVAL, false,
+                          "%s:%u: sluice %s does not take --%s from a config file", path, line,
+                          cmd, key);
+    }
+    if (o->has_arg == no_argument) {
+        bool on;
+        if (!strcmp(val, "true") || !strcmp(val, "yes") || !strcmp(val, "1"))
+            on = true;
+        else if (!strcmp(val, "false") || !strcmp(val, "no") || !strcmp(val, "0"))
+            on = false;
+        else
+            return sl_err_set(err, -EINVAL, false,
+                              "%s:%u: --%s is a switch: want true or false, got '%s'", path,
+                              line, key, val);
+        if (on && strv_push(out, flag_arg(key, NULL)) < 0)
+            return sl_err_set(err, -ENOMEM, true, "out of memory");
+        return 0;
+    }
+    if (!*val && o->has_arg == required_argument)
+        return sl_err_set(err, -EINVAL, false, "%s:%u: '%s' needs a value", path, line, key);
+    if (strv_push(out, flag_arg(key, val)) < 0)
+        return sl_err_set(err, -ENOMEM, true, "out of memory");
+    return 0;
+}
+
+int cli_config_read(const char *path, const char *cmd, const struct option *opts, char ***out,
+                    sl_err *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return sl_err_errno(err, errno, "config file %s", path);
+    strv res = {0};
+    char *buf = NULL;
+    size_t bcap = 0;
+    ssize_t len;
+    unsigned line = 0;
+    const char *section = NULL;   /* NULL: before any section */
+    bool ours = true;             /* keys here apply to cmd */
+    int rc = 0;
+    while (rc == 0 && (len = getline(&buf, &bcap, f)) >= 0) {
+        line++;
+        if (len > CONFIG_LINE_MAX) {
+            rc = sl_err_set(err, -EINVAL, false, "%s:%u: line longer than %d bytes", path, line,
+                            CONFIG_LINE_MAX);
+            break;
+        }
+        if (memchr(buf, '\0', (size_t)len)) {
+            rc = sl_err_set(err, -EINVAL, false, "%s:%u: NUL byte (not a text file?)", path,
+                            line);
+            break;
+        }
+        char *s = trim(buf);
+        if (!*s || *s == '#')
+            continue;
+        if (*s == '[') {
+            size_t n = strlen(s);
+            char *name = s + 1;
+            if (s[n - 1] != ']') {
+                rc = sl_err_set(err, -EINVAL, false, "%s:%u: section header without ']'", path,
+                                line);
+                break;
+            }
+            s[n - 1] = '\0';
+            name = trim(name);
+            size_t i = 0;
+            while (config_sections[i] && strcmp(config_sections[i], name))
+                i++;
+            if (!config_sections[i]) {
+                rc = sl_err_set(err, -EINVAL, false,
+                                "%s:%u: unknown section [%s]: sections are command names "
+                                "(up, serve, stream, sql, tables, ddl, export, produce, tail, "
+                                "bench, kafka-mock)",
+                                path, line, name);
+                break;
+            }
+            section = config_sections[i];
+            ours = !strcmp(section, cmd);
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            rc = sl_err_set(err, -EINVAL, false,
+                            "%s:%u: expected 'key = value', '[command]' or a '#' comment", path,
+                            line);
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s), *val = trim(eq + 1);
+        if (key[0] == '-' && key[1] == '-')
+            key += 2;   /* "--listen = ..." is read as "listen = ..." */
+        if (!name_valid(key)) {
+            rc = sl_err_set(err, -EINVAL, false,
+                            "%s:%u: '%s' is not an option name (the long option without '--', "
+                            "e.g. 'listen')",
+                            path, line, key);
+            break;
+        }
+        size_t vl = strlen(val);
+        if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {  /* keeps spaces and '#' */
+            val[vl - 1] = '\0';
+            val++;
+        }
+        if (ours)
+            rc = config_key(path, line, cmd, section != NULL, opts, key, val, &res, err);
+    }
+    if (rc == 0 && ferror(f))
+        rc = sl_err_errno(err, errno ? errno : EIO, "read %s", path);
+    free(buf);
+    fclose(f);
+    if (rc < 0) {
+        cli_strv_free(res.v);
+        return rc;
+    }
+    if (!res.v && !(res.v = calloc(1, sizeof *res.v)))
+        return sl_err_set(err, -ENOMEM, true, "out of memory");
+    *out = res.v;
+    return 0;
+}
+
+/* Finds --config FILE / --config=FILE in argv (up to "--"), skipping the values of the
+ * command's own options so that `-e --config` style values are not mistaken for it.
+ * Returns the index of the option (or -1); *val and *nargs (1 or 2) describe it. */
+static int find_config_flag(int argc, char **argv, const struct option *opts,
+                            const char **val, int *nargs)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--"))
+            return -1;
+        if (!strncmp(a, "--config", 8) && (a[8] == '\0' || a[8] == '=')) {
+            *nargs = a[8] ? 1 : 2;
+            *val = a[8] ? a + 9 : (i + 1 < argc ? argv[i + 1] : NULL);
+            return i;
+        }
+        if (a[0] == '-' && a[1] == '-' && !strchr(a, '=')) {
+            const struct option *o = opt_find(opts, a + 2);
+            if (o && o->has_arg == required_argument)
+                i++;
+        }
+    }
+    return -1;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return true;
+    return false;
+}
+
+char **cli_build_args(int *argc, char **argv, const struct option *opts, sl_err *err)
+{
+    const char *cfg_val = NULL;
+    int cfg_nargs = 0;
+    int cfg_at = find_config_flag(*argc, argv, opts, &cfg_val, &cfg_nargs);
+    if (cfg_at >= 0 && (!cfg_val || !*cfg_val)) {
+        sl_err_set(err, -EINVAL, false, "--config needs a file name");
+        return NULL;
+    }
+    /* which file: --config, else SLUICE_CONFIG, else ./sluice.conf if there is one */
+    const char *path = cfg_val;
+    bool explicit = path != NULL;
+    if (!path) {
+        const char *env = getenv("SLUICE_CONFIG");
+        explicit = env && *env;
+        path = explicit ? env : CLI_DEFAULT_CONFIG;
+    }
+    /* added: every string this module allocates, config file first, then environment;
+     * that is also their order in the new argv, before the command line: getopt lets the
+     * last occurrence of an option win, so flags > environment > config file */
+    strv added = {0}, out = {0};
+    if (!wants_help(*argc, argv)) {   /* --help works even with a broken file */
+        sl_err e;
+        sl_err_clear(&e);
+        int rc = cli_config_read(path, argv[0], opts, &added.v, &e);
+        if (rc < 0 && !(rc == -ENOENT && !explicit)) {
+            *err = e;
+            return NULL;
+        }
+        for (added.n = 0; added.v && added.v[added.n]; added.n++)
+            ;
+        added.cap = added.n + 1;
+    }
+    for (const struct option *o = opts; o->name; o++) {
+        if (o->has_arg == no_argument)
+            continue;
+        char var[128] = "SLUICE_";
+        size_t k = strlen(var);
+        for (const char *c = o->name; *c && k < sizeof var - 1; c++)
+            var[k++] = *c == '-' ? '_' : (char)toupper((unsigned char)*c);
+        var[k] = '\0';
+        const char *val = getenv(var);
+        if (val && strv_push(&added, flag_arg(o->name, val)) < 0)
+            goto nomem;
+    }
+    if (!added.v && !(added.v = calloc(1, sizeof *added.v)))
+        goto nomem;
+    size_t need = 1 + added.n + (size_t)*argc + 1;
+    if (!(out.v = calloc(need, sizeof *out.v)))
+        goto nomem;
+    out.v[out.n++] = argv[0];
+    for (size_t i = 0; i < added.n; i++)
+        out.v[out.n++] = added.v[i];
+    for (int i = 1; i < *argc; i++)
+        if (cfg_at < 0 || i < cfg_at || i >= cfg_at + cfg_nargs)  /* --config is not the command's */
+            out.v[out.n++] = argv[i];
+    out.v[out.n] = NULL;
+    struct env_argv *na = realloc(env_argvs, (nenv_argvs + 1) * sizeof *na);
+    if (!na)
+        goto nomem;
+    env_argvs = na;
+    if (nenv_argvs == 0)
+        atexit(env_args_free);
+    env_argvs[nenv_argvs++] = (struct env_argv){out.v, added.v};
+    *argc = (int)out.n;
+    return out.v;
+nomem:
+    cli_strv_free(added.v);
+    free(out.v);
+    sl_err_set(err, -ENOMEM, true, "out of memory");
+    return NULL;
 }
 
 char **cli_env_args(int *argc, char **argv, const struct option *opts)
 {
-    size_t nopts = 0;
-    while (opts[nopts].name)
-        nopts++;
-    char **out = calloc((size_t)*argc + nopts + 1, sizeof *out);
-    if (!out)
-        return argv;
-    int n = 0;
-    out[n++] = argv[0];
-    for (size_t i = 0; i < nopts; i++) {
-        if (opts[i].has_arg == no_argument)
-            continue;
-        char var[128] = "SLUICE_";
-        size_t k = strlen(var);
-        for (const char *c = opts[i].name; *c && k < sizeof var - 1; c++)
-            var[k++] = *c == '-' ? '_' : (char)toupper((unsigned char)*c);
-        var[k] = '\0';
-        const char *val = getenv(var);
-        if (!val)
-            continue;
-        size_t len = strlen(opts[i].name) + strlen(val) + 4;
-        char *arg = malloc(len);
-        if (!arg)
-            continue;
-        snprintf(arg, len, "--%s=%s", opts[i].name, val);
-        out[n++] = arg;
+    sl_err err;
+    sl_err_clear(&err);
+    char **args = cli_build_args(argc, argv, opts, &err);
+    if (!args) {
+        fprintf(stderr, "sluice %s: %s\n", argv[0], err.msg);
+        exit(err.code == -ENOMEM ? 1 : 2);
     }
-    int end_added = n;
-    for (int i = 1; i < *argc; i++)
-        out[n++] = argv[i];
-    out[n] = NULL;
-    *argc = n;
-    if (nenv_argvs < (int)(sizeof env_argvs / sizeof env_argvs[0])) {
-        char **added = calloc((size_t)end_added, sizeof *added);
-        if (added) {
-            for (int k = 1; k < end_added; k++)
-                added[k - 1] = out[k];
-            if (nenv_argvs == 0)
-                atexit(env_args_free);
-            env_argvs[nenv_argvs++] = (struct env_argv){out, added};
-        }
-    }
-    return out;
+    return args;
 }
 
 const char *cli_data_dir(const char *flag)

@@ -1,11 +1,26 @@
 /* cli.h — what every subcommand shares on its command line.
  *
  * Each command parses its own flags with getopt_long over a `struct option` table.
- * Before that, cli_env_args() turns SLUICE_* environment variables into flags, so that a
- * flag, the environment and (later) the config file all set the same options:
- *     SLUICE_DATA_DIR=/x        same as   --data-dir=/x
- *     SLUICE_FSYNC=always       same as   --fsync=always
- * Flags given on the command line win over the environment.
+ * Before that, cli_env_args() turns the config file and SLUICE_* environment variables
+ * into flags, so that a flag, the environment and the config file all set the same
+ * options, with this precedence: command line > environment > config file > defaults.
+ *     SLUICE_DATA_DIR=/x                 same as   --data-dir=/x
+ *     data-dir = /x   (in the file)      same as   --data-dir=/x
+ *
+ * The config file: `--config FILE` (taken out of argv here, so no command lists it), else
+ * $SLUICE_CONFIG, else ./sluice.conf when it exists (a missing default file is not an
+ * error; a missing explicit one is). Format, one item a line:
+ *     # comment                          whole-line comments and blank lines
+ *     data-dir = /srv/sluice             before any section: every command that has
+ *                                        --data-dir; ignored by the others
+ *     [serve]                            from here on: only `sluice serve`
+ *     listen = 127.0.0.1:5000            a key is a long option without "--"
+ *     kafka-opt = compression.type=zstd  repeatable options repeat the key
+ *     once = true                        switches take true/false (yes/no, 1/0)
+ *     write-key = "  spaces kept  "      double quotes keep surrounding blanks and '#'
+ * Sections are command names; an unknown section, a key the command does not take inside
+ * its own section, or a malformed line is an error "FILE:LINE: problem" (exit 2).
+ * Repeatable options (--kafka-opt, --write-key) add up across the three sources.
  *
  * Exit status convention for every command: 0 success, 1 runtime failure, 2 usage error.
  */
@@ -20,10 +35,26 @@
 
 #define SLUICE_DEFAULT_DATA_DIR "./sluice-data"
 
-/* Builds a new argv: argv[0], then --name=value for every long option in opts (those
- * with has_arg != no_argument) whose SLUICE_<NAME> variable is set (name upper-cased,
- * '-' as '_'), then the rest of argv. The result lives until exit; *argc is updated. */
+#define CLI_DEFAULT_CONFIG "sluice.conf"
+
+/* Builds a new argv: argv[0] (the command name, which selects the config file's
+ * section), then the config file's options for this command, then --name=value for every
+ * long option in opts (those with has_arg != no_argument) whose SLUICE_<NAME> variable is
+ * set (name upper-cased, '-' as '_'), then the rest of argv without --config. The result
+ * lives until exit; *argc is updated. On a config file error it prints
+ * "sluice CMD: FILE:LINE: problem" and exits with status 2.
+ * Main thread, before the command parses its flags. */
 char **cli_env_args(int *argc, char **argv, const struct option *opts);
+
+/* The same, returning NULL with err set instead of exiting (for tests). */
+char **cli_build_args(int *argc, char **argv, const struct option *opts, sl_err *err);
+
+/* Reads config file path for command cmd whose options are opts. *out: a NULL-terminated
+ * vector of "--name=value" / "--name" strings in file order (free with cli_strv_free).
+ * 0; -ENOENT etc. when the file cannot be opened; -EINVAL with "path:line: problem". */
+int cli_config_read(const char *path, const char *cmd, const struct option *opts, char ***out,
+                    sl_err *err);
+void cli_strv_free(char **v);
 
 /* The data directory: flag value if given, else SLUICE_DATA_DIR, else ./sluice-data. */
 const char *cli_data_dir(const char *flag);

@@ -1,6 +1,9 @@
-/* Unit tests for src/common/cli.c: SLUICE_* variables become flags that the command line
- * overrides, and the duration / size / number parsers accept and refuse what they say. */
+/* Unit tests for src/common/cli.c: the config file and SLUICE_* variables become flags with
+ * the precedence command line > environment > config file, config file errors name
+ * file:line, and the duration / size / number parsers accept and refuse what they say. */
 #include "test.h"
+
+#include <errno.h>
 
 #include "common/cli.h"
 
@@ -115,6 +118,240 @@ static void test_listen_addresses(void)
     CHECK(cli_parse_addr("localhost:80", tiny, sizeof tiny, &port) != 0);
 }
 
+
+/* ---- config file */
+
+static const struct option serve_like[] = {
+    {"listen", required_argument, NULL, 'l'},
+    {"data-dir", required_argument, NULL, 'd'},
+    {"kafka-opt", required_argument, NULL, 'k'},
+    {"bus", required_argument, NULL, 'B'},
+    {"once", no_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const char *write_conf(const char *name, const char *text)
+{
+    static char path[400];
+    snprintf(path, sizeof path, "%s/%s", test_tmpdir(), name);
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+        perror(path);
+        exit(1);
+    }
+    return path;
+}
+
+/* The options of a built argv, as "name=value|name=value" in order, for comparisons. */
+static void collect(int argc, char **argv, const struct option *o, char *out, size_t cap)
+{
+    optind = 1;
+    opterr = 0;
+    int c, idx;
+    size_t n = 0;
+    out[0] = '\0';
+    while ((c = getopt_long(argc, argv, "", o, &idx)) != -1) {
+        if (c == '?' || c == ':') {
+            n += (size_t)snprintf(out + n, cap - n, "%s?", n ? "|" : "");
+            continue;
+        }
+        n += (size_t)snprintf(out + n, cap - n, "%s%s%s%s", n ? "|" : "", o[idx].name,
+                              optarg ? "=" : "", optarg ? optarg : "");
+        if (n >= cap)
+            break;
+    }
+    for (; optind < argc && n < cap; optind++)
+        n += (size_t)snprintf(out + n, cap - n, "%s@%s", n ? "|" : "", argv[optind]);
+}
+
+static void test_config_sections_and_globals(void)
+{
+    const char *path = write_conf("a.conf",
+                                  "# a comment\n"
+                                  "\n"
+                                  "data-dir = /srv/data   \n"
+                                  "  threads = 4\n"        /* serve_like has none: ignored */
+                                  "bus = kafka://b1:9092/events\n"
+                                  "[stream]\n"
+                                  "listen = 1.2.3.4:1\n"   /* another command's section */
+                                  "nonsense-for-stream = 1\n"
+                                  "[serve]\n"
+                                  "listen = 127.0.0.1:5000\n"
+                                  "kafka-opt = compression.type=zstd\n"
+                                  "\t kafka-opt=linger.ms=20\n"
+                                  "--once = true\n"
+                                  "data-dir = \"/with # hash \"\n");
+    char **v = NULL;
+    sl_err err = {0};
+    CHECK(cli_config_read(path, "serve", serve_like, &v, &err) == 0);
+    size_t n = 0;
+    while (v && v[n])
+        n++;
+    CHECK_EQ_U64(n, 7);
+    if (n == 7) {
+        CHECK_STR(v[0], "--data-dir=/srv/data");
+        CHECK_STR(v[1], "--bus=kafka://b1:9092/events");
+        CHECK_STR(v[2], "--listen=127.0.0.1:5000");
+        CHECK_STR(v[3], "--kafka-opt=compression.type=zstd");
+        CHECK_STR(v[4], "--kafka-opt=linger.ms=20");
+        CHECK_STR(v[5], "--once");
+        CHECK_STR(v[6], "--data-dir=/with # hash ");
+    }
+    cli_strv_free(v);
+    /* the stream section is checked only against stream's options */
+    CHECK(cli_config_read(path, "stream", serve_like, &v, &err) == -EINVAL);
+    CHECK(strstr(err.msg, "a.conf:8: sluice stream does not take --nonsense-for-stream") != NULL);
+    /* a command without a section gets the globals only */
+    CHECK(cli_config_read(path, "tail", serve_like, &v, &err) == 0);
+    CHECK(v && v[0] && v[1] && !v[2]);
+    cli_strv_free(v);
+}
+
+static void expect_conf_error(const char *text, const char *cmd, const char *want)
+{
+    const char *path = write_conf("bad.conf", text);
+    char **v = (char **)1;
+    sl_err err = {0};
+    int rc = cli_config_read(path, cmd, serve_like, &v, &err);
+    CHECK(rc == -EINVAL);
+    CHECK(v == NULL);
+    if (!strstr(err.msg, want) || !strstr(err.msg, "bad.conf:")) {
+        fprintf(stderr, "  want '%s' in '%s'\n", want, err.msg);
+        CHECK(!"error message");
+    }
+}
+
+static void test_config_errors_name_file_and_line(void)
+{
+    expect_conf_error("listen = :1\n[serv]\n", "serve", "bad.conf:2: unknown section [serv]");
+    expect_conf_error("[serve]\nlisten\n", "serve", "bad.conf:2: expected 'key = value'");
+    expect_conf_error("\n\n[serve]\nbogus = 1\n", "serve",
+                      "bad.conf:4: sluice serve does not take --bogus");
+    expect_conf_error("Listen = x\n", "serve", "bad.conf:1: 'Listen' is not an option name");
+    expect_conf_error("= x\n", "serve", "bad.conf:1: '' is not an option name");
+    expect_conf_error("[serve\n", "serve", "bad.conf:1: section header without ']'");
+    expect_conf_error("[serve]\nonce = maybe\n", "serve",
+                      "bad.conf:2: --once is a switch: want true or false, got 'maybe'");
+    expect_conf_error("listen =\n", "serve", "bad.conf:1: 'listen' needs a value");
+    expect_conf_error("config = other.conf\n", "serve",
+                      "bad.conf:1: 'config' cannot be set in a config file");
+    char big[5000];
+    memset(big, 'x', sizeof big);
+    memcpy(big, "bus = ", 6);
+    big[sizeof big - 2] = '\n';
+    big[sizeof big - 1] = '\0';
+    expect_conf_error(big, "serve", "bad.conf:1: line longer than");
+    /* a global key no command knows is not an error: some other command may have it */
+    const char *ok = write_conf("ok.conf", "no-such-option = 1\nonce = false\n");
+    char **v = NULL;
+    sl_err err = {0};
+    CHECK(cli_config_read(ok, "serve", serve_like, &v, &err) == 0);
+    CHECK(v && !v[0]);
+    cli_strv_free(v);
+}
+
+static void test_config_precedence_flags_env_file(void)
+{
+    unsetenv("SLUICE_LISTEN");
+    unsetenv("SLUICE_DATA_DIR");
+    unsetenv("SLUICE_KAFKA_OPT");
+    const char *path = write_conf("p.conf", "listen = :1\ndata-dir = /file\nbus = log\n"
+                                            "kafka-opt = a=file\n");
+    char conf_arg[420];
+    snprintf(conf_arg, sizeof conf_arg, "--config=%s", path);
+    setenv("SLUICE_DATA_DIR", "/env", 1);
+    setenv("SLUICE_KAFKA_OPT", "a=env", 1);
+    char *argv0[] = {"serve", "pos", conf_arg, "--data-dir", "/flag", "--kafka-opt", "a=flag",
+                     NULL};
+    int argc = 7;
+    sl_err err = {0};
+    char **argv = cli_build_args(&argc, argv0, serve_like, &err);
+    CHECK(argv != NULL);
+    char got[1024];
+    if (argv) {
+        collect(argc, argv, serve_like, got, sizeof got);
+        /* file, then environment, then command line: the last of each single-valued option
+         * is what the command keeps; --config itself is gone */
+        CHECK_STR(got, "listen=:1|data-dir=/file|bus=log|kafka-opt=a=file|data-dir=/env|"
+                       "kafka-opt=a=env|data-dir=/flag|kafka-opt=a=flag|@pos");
+    }
+    /* "--config FILE" as two words, and SLUICE_CONFIG when there is no --config */
+    char *argv1[] = {"serve", "--config", (char *)path, NULL};
+    argc = 3;
+    unsetenv("SLUICE_DATA_DIR");
+    unsetenv("SLUICE_KAFKA_OPT");
+    argv = cli_build_args(&argc, argv1, serve_like, &err);
+    CHECK(argv != NULL && argc == 5);
+    if (argv) {
+        collect(argc, argv, serve_like, got, sizeof got);
+        CHECK_STR(got, "listen=:1|data-dir=/file|bus=log|kafka-opt=a=file");
+    }
+    setenv("SLUICE_CONFIG", path, 1);
+    char *argv2[] = {"serve", NULL};
+    argc = 1;
+    argv = cli_build_args(&argc, argv2, serve_like, &err);
+    CHECK(argv != NULL && argc == 5);
+    unsetenv("SLUICE_CONFIG");
+    /* the value of another option that happens to read "--config" is left alone */
+    char *argv3[] = {"serve", "--bus", "--config", NULL};
+    argc = 3;
+    argv = cli_build_args(&argc, argv3, serve_like, &err);
+    CHECK(argv != NULL && argc == 3);
+}
+
+static void test_config_file_which_one(void)
+{
+    unsetenv("SLUICE_CONFIG");
+    char cwd[1024];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL);
+    const char *dir = test_tmpdir();
+    CHECK(chdir(dir) == 0);
+    sl_err err = {0};
+    /* no ./sluice.conf: no error, nothing added */
+    char *argv0[] = {"serve", "--once", NULL};
+    int argc = 2;
+    char **argv = cli_build_args(&argc, argv0, serve_like, &err);
+    CHECK(argv != NULL && argc == 2);
+    /* an explicit file that does not exist is an error, from the flag or the environment */
+    char *argv1[] = {"serve", "--config", "missing.conf", NULL};
+    argc = 3;
+    CHECK(cli_build_args(&argc, argv1, serve_like, &err) == NULL);
+    CHECK(strstr(err.msg, "missing.conf") != NULL && err.code == -ENOENT);
+    setenv("SLUICE_CONFIG", "missing.conf", 1);
+    argc = 2;
+    CHECK(cli_build_args(&argc, argv0, serve_like, &err) == NULL);
+    unsetenv("SLUICE_CONFIG");
+    char *argv2[] = {"serve", "--config", NULL};
+    argc = 2;
+    CHECK(cli_build_args(&argc, argv2, serve_like, &err) == NULL);
+    CHECK(strstr(err.msg, "--config needs a file name") != NULL);
+    /* ./sluice.conf is read when present */
+    FILE *f = fopen("sluice.conf", "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("[serve]\nlisten = :7\n", f);
+        fclose(f);
+    }
+    argc = 2;
+    argv = cli_build_args(&argc, argv0, serve_like, &err);
+    CHECK(argv != NULL && argc == 3 && !strcmp(argv[1], "--listen=:7"));
+    /* a broken file still lets --help through */
+    f = fopen("sluice.conf", "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("[serve]\nbroken\n", f);
+        fclose(f);
+    }
+    argc = 2;
+    CHECK(cli_build_args(&argc, argv0, serve_like, &err) == NULL);
+    CHECK(strstr(err.msg, "sluice.conf:2:") != NULL);
+    char *argv3[] = {"serve", "--help", NULL};
+    argc = 2;
+    CHECK(cli_build_args(&argc, argv3, serve_like, &err) != NULL);
+    CHECK(chdir(cwd) == 0);
+}
+
 int main(void)
 {
     RUN(test_env_becomes_flags_and_flags_win);
@@ -122,5 +359,9 @@ int main(void)
     RUN(test_durations);
     RUN(test_sizes_and_numbers);
     RUN(test_listen_addresses);
+    RUN(test_config_sections_and_globals);
+    RUN(test_config_errors_name_file_and_line);
+    RUN(test_config_precedence_flags_env_file);
+    RUN(test_config_file_which_one);
     return test_summary();
 }
