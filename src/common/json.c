@@ -90,15 +90,51 @@ static int hex4(const char *p, unsigned *out)
     return 0;
 }
 
-static int parse_string(parser *ps)
+/* Bytes that end the fast scan of a string: '"', '\\', control characters (< 0x20) and
+ * the bytes of multi-byte UTF-8 (>= 0x80). SWAR over 8 bytes at a time: strings are most
+ * of an event's bytes, and this loop was the stream's top function. */
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+static inline uint64_t special_bytes(uint64_t w)
+{
+    uint64_t quote = w ^ (ONES * '"'), bslash = w ^ (ONES * '\\');
+    uint64_t zq = (quote - ONES) & ~quote;      /* high bit set where a byte was '"' ... */
+    uint64_t zb = (bslash - ONES) & ~bslash;    /* ... or '\\' (exact for the lowest hit) */
+    uint64_t ctl = (w - ONES * 0x20) & ~w;      /* ... or < 0x20 */
+    return (zq | zb | ctl | w) & HIGHS;         /* w: bytes >= 0x80 */
+}
+
+static inline const char *scan_plain(const char *q, const char *end)
+{
+    while (end - q >= 8) {
+        uint64_t w;
+        memcpy(&w, q, 8);
+        uint64_t m = special_bytes(w);
+        if (m) {
+            /* Little endian: the lowest flagged byte is the first special one (flags
+             * above it may be false positives; they are never looked at). */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return q + (__builtin_ctzll(m) >> 3);
+#else
+            break;
+#endif
+        }
+        q += 8;
+    }
+    while (q < end && (unsigned char)*q >= 0x20 && *q != '"' && *q != '\\' &&
+           (unsigned char)*q < 0x80)
+        q++;
+    return q;
+}
+
+static int parse_string_esc(parser *ps, bool *escaped)
 {
     const char *q = ps->p + 1; /* past the opening quote */
     const char *end = ps->end;
     for (;;) {
         /* Fast scan over plain ASCII. */
-        while (q < end && (unsigned char)*q >= 0x20 && *q != '"' && *q != '\\' &&
-               (unsigned char)*q < 0x80)
-            q++;
+        q = scan_plain(q, end);
         if (q >= end)
             return fail(ps, ps->p, "unterminated string");
         unsigned char c = (unsigned char)*q;
@@ -109,6 +145,7 @@ static int parse_string(parser *ps)
         if (c < 0x20)
             return fail(ps, q, c == 0 ? "NUL byte in string" : "control character in string");
         if (c == '\\') {
+            *escaped = true;
             if (q + 1 >= end)
                 return fail(ps, q, "unterminated string");
             char x = q[1];
@@ -139,6 +176,12 @@ static int parse_string(parser *ps)
             return fail(ps, q, "invalid UTF-8 in string");
         q += n;
     }
+}
+
+static int parse_string(parser *ps)
+{
+    bool escaped = false;
+    return parse_string_esc(ps, &escaped);
 }
 
 static int parse_number(parser *ps)
@@ -287,6 +330,88 @@ int json_validate_whole(const char *buf, size_t len, int max_depth, json_type *t
     skip_ws(&ps);
     if (ps.p != ps.end)
         return fail(&ps, ps.p, "unexpected data after the value");
+    return 0;
+}
+
+/* The top-level object of json_parse_object(): parse_container() at depth 0, recording
+ * each member's spans as it goes. */
+static int parse_object_fields(parser *ps, json_field *fields, size_t max, size_t *n)
+{
+    size_t count = 0;
+    if (ps->max_depth <= 0)
+        return fail(ps, ps->p, "nesting too deep");
+    ps->p++; /* past '{' */
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == '}') {
+        ps->p++;
+        *n = 0;
+        return 0;
+    }
+    for (;;) {
+        if (ps->p >= ps->end)
+            return fail(ps, ps->p, "unterminated object");
+        if (*ps->p != '"')
+            return fail(ps, ps->p, "object key must be a string");
+        json_field scratch, *f = count < max ? &fields[count] : &scratch;
+        f->key.p = ps->p;
+        f->key_escaped = false;
+        f->value_escaped = false;
+        if (parse_string_esc(ps, &f->key_escaped))
+            return -1;
+        f->key.len = (size_t)(ps->p - f->key.p);
+        skip_ws(ps);
+        if (ps->p >= ps->end || *ps->p != ':')
+            return fail(ps, ps->p, "':' expected after object key");
+        ps->p++;
+        skip_ws(ps);
+        f->value.p = ps->p;
+        if (ps->p < ps->end && *ps->p == '"') {
+            f->type = JSON_STRING;
+            if (parse_string_esc(ps, &f->value_escaped))
+                return -1;
+        } else if (parse_value(ps, 1, &f->type)) {
+            return -1;
+        }
+        f->value.len = (size_t)(ps->p - f->value.p);
+        count++;
+        skip_ws(ps);
+        if (ps->p >= ps->end)
+            return fail(ps, ps->p, "unterminated object");
+        if (*ps->p == ',') {
+            ps->p++;
+            skip_ws(ps);
+            continue;
+        }
+        if (*ps->p == '}') {
+            ps->p++;
+            *n = count;
+            return 0;
+        }
+        return fail(ps, ps->p, "',' or '}' expected");
+    }
+}
+
+int json_parse_object(const char *buf, size_t len, int max_depth, json_field *fields,
+                      size_t max_fields, size_t *nfields, json_type *type, json_error *e)
+{
+    parser ps = {buf, buf, buf + len, max_depth > 0 ? max_depth : JSON_DEFAULT_MAX_DEPTH, e};
+    json_type t = JSON_NONE;
+    size_t n = 0;
+    skip_ws(&ps);
+    if (ps.p < ps.end && *ps.p == '{') {
+        t = JSON_OBJECT;
+        if (parse_object_fields(&ps, fields, max_fields, &n))
+            return -1;
+    } else if (parse_value(&ps, 0, &t)) {
+        return -1;
+    }
+    skip_ws(&ps);
+    if (ps.p != ps.end)
+        return fail(&ps, ps.p, "unexpected data after the value");
+    if (type)
+        *type = t;
+    if (nfields)
+        *nfields = n;
     return 0;
 }
 

@@ -48,6 +48,23 @@ int json_validate(const char *buf, size_t len, int max_depth, json_type *type, s
 int json_validate_whole(const char *buf, size_t len, int max_depth, json_type *type,
                         json_error *e);
 
+/* One top-level member as json_parse_object() records it. */
+typedef struct json_field {
+    json_span key;            /* the key's string token, with quotes */
+    json_span value;          /* the whole value token */
+    json_type type;
+    bool      key_escaped;    /* the key has a backslash escape (else its bytes are its text) */
+    bool      value_escaped;  /* a string value has a backslash escape */
+} json_field;
+
+/* json_validate_whole() and, when the value is an object, the walk over its top-level
+ * members, in one pass: the members are recorded while they are validated. On success
+ * returns 0 and sets *type; for an object *nfields is the number of members (it may exceed
+ * max_fields: only the first max_fields are stored, the rest are validated and counted).
+ * On failure returns -1 and fills *e, exactly as json_validate_whole() would. */
+int json_parse_object(const char *buf, size_t len, int max_depth, json_field *fields,
+                      size_t max_fields, size_t *nfields, json_type *type, json_error *e);
+
 /* Iterating the members of an object that json_validate() accepted.
  *     json_iter it; json_member m;
  *     json_iter_init(&it, obj.p, obj.len);

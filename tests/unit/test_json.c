@@ -137,6 +137,112 @@ static void test_iterate_object(void)
     CHECK(found);
 }
 
+/* json_parse_object() is json_validate_whole() and the member walk in one pass: on every
+ * input of the table (and on objects built around each of them) it gives the same verdict,
+ * the same error position and text, and the same members as validate-then-iterate. */
+static void check_one_pass(const char *in, size_t len)
+{
+    json_type t1 = JSON_NONE, t2 = JSON_NONE;
+    json_error e1 = {0, NULL}, e2 = {0, NULL};
+    json_field f[8];
+    size_t n = 0;
+    int rc1 = json_validate_whole(in, len, 0, &t1, &e1);
+    int rc2 = json_parse_object(in, len, 0, f, 8, &n, &t2, &e2);
+    CHECK(rc1 == rc2);
+    if (rc1 != rc2)
+        fprintf(stderr, "  verdicts differ on: %.*s\n", (int)len, in);
+    if (rc1 != 0 || rc2 != 0) {
+        CHECK_EQ_U64(e1.pos, e2.pos);
+        CHECK(e1.what && e2.what && !strcmp(e1.what, e2.what));
+        return;
+    }
+    CHECK(t1 == t2);
+    if (t1 != JSON_OBJECT)
+        return;
+    json_iter it;
+    json_member m;
+    json_iter_init(&it, in, len);
+    size_t k = 0;
+    while (json_iter_next(&it, &m)) {
+        if (k < n && k < 8) {
+            CHECK(m.key.p == f[k].key.p && m.key.len == f[k].key.len);
+            CHECK(m.value.p == f[k].value.p && m.value.len == f[k].value.len);
+            CHECK(m.type == f[k].type);
+            CHECK(f[k].key_escaped == (memchr(m.key.p, '\\', m.key.len) != NULL));
+            CHECK(f[k].value_escaped ==
+                  (m.type == JSON_STRING && memchr(m.value.p, '\\', m.value.len) != NULL));
+        }
+        k++;
+    }
+    CHECK_EQ_U64(k, n);
+}
+
+static void test_parse_object_one_pass(void)
+{
+    char buf[512];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *in = cases[i].in;
+        check_one_pass(in, strlen(in));
+        /* the same text as a member value, and after a first member */
+        int k = snprintf(buf, sizeof buf, "{\"a\":%s}", in);
+        check_one_pass(buf, (size_t)k);
+        k = snprintf(buf, sizeof buf, " {\"x\\u0041\" : 1 , \"b\" :%s } ", in);
+        check_one_pass(buf, (size_t)k);
+    }
+    const char nul[] = "{\"a\":\"x\0y\"}";
+    check_one_pass(nul, sizeof nul - 1);
+
+    /* More members than room: all are validated and counted, the first ones stored. */
+    const char *many = "{\"a\":1,\"b\":2,\"c\":[3],\"d\":\"4\"}";
+    json_field f[2];
+    size_t n = 0;
+    json_type t;
+    CHECK(json_parse_object(many, strlen(many), 0, f, 2, &n, &t, NULL) == 0);
+    CHECK_EQ_U64(n, 4);
+    CHECK(f[1].key.len == 3 && !memcmp(f[1].key.p, "\"b\"", 3));
+    CHECK(json_parse_object("{\"a\":1,\"b\":x}", 13, 0, f, 1, &n, &t, NULL) == -1);
+    CHECK(json_parse_object("{}", 2, 0, f, 2, &n, &t, NULL) == 0 && n == 0);
+}
+
+/* The string scan reads 8 bytes at a time: every special byte (quote, backslash, control
+ * character, UTF-8 lead byte) must be found at every offset within and across words. */
+static void test_string_scan_offsets(void)
+{
+    static const char *const specials[] = {"\\n", "\x01", "\xc3\xa9", "\xc3\x28", "\\"};
+    static const int ok[] = {1, 0, 1, 0, 0};
+    for (size_t s = 0; s < sizeof specials / sizeof specials[0]; s++) {
+        for (size_t off = 0; off < 24; off++) {
+            char in[64];
+            size_t k = 0;
+            in[k++] = '"';
+            for (size_t i = 0; i < off; i++)
+                in[k++] = 'a' + (char)(i % 26);
+            size_t sl = strlen(specials[s]);
+            memcpy(in + k, specials[s], sl);
+            k += sl;
+            for (size_t i = 0; i < 9; i++)
+                in[k++] = 'z';
+            in[k++] = '"';
+            json_error e = {0, NULL};
+            int rc = json_validate_whole(in, k, 0, NULL, &e);
+            if ((rc == 0) != ok[s])
+                fprintf(stderr, "  special %zu at offset %zu: rc %d (%s)\n", s, off, rc,
+                        e.what ? e.what : "");
+            CHECK((rc == 0) == ok[s]);
+            if (rc != 0)
+                CHECK_EQ_U64(e.pos, 1 + off);
+            check_one_pass(in, k);
+        }
+        /* an unterminated string ending at every offset */
+        for (size_t len = 1; len < 20; len++) {
+            char in[32] = "\"abcdefghijklmnopqrstuvwxyz";
+            json_error e = {0, NULL};
+            CHECK(json_validate_whole(in, len, 0, NULL, &e) == -1);
+            CHECK(e.what && strstr(e.what, "unterminated string"));
+        }
+    }
+}
+
 static void test_iterate_array_and_empty(void)
 {
     const char *in = "[ {\"a\":1}, 2 , \"x\" ]";
@@ -200,6 +306,8 @@ int main(void)
     RUN(test_validate_prefix_end);
     RUN(test_iterate_object);
     RUN(test_iterate_array_and_empty);
+    RUN(test_parse_object_one_pass);
+    RUN(test_string_scan_offsets);
     RUN(test_decode_escape_roundtrip);
     RUN(test_numbers);
     return test_summary();
