@@ -5,7 +5,9 @@
 #   bash bench/stream.sh            (BUILD=build N=1000000 COMPRESSION=snappy RUNS=3 SAME_TABLES=1)
 #
 # Prints events/s of both (each run, then the median of RUNS runs; the machine is shared and
-# noisy), the bytes each wrote, and the ratio of the medians sluice / duckdb (goal >= 1.0).
+# noisy), the CPU seconds each process used (user + sys: less noisy than the wall time on
+# a loaded machine), the bytes each wrote, and the ratio of the medians sluice / duckdb
+# (goal >= 1.0).
 # sluice does more work: it validates, routes every event to `events` (with raw_event) and to its own table
 # (purchases, joins, ...), i.e. writes about two rows per event, with fsync + rename.
 set -euo pipefail
@@ -51,25 +53,30 @@ echo "events: $N ($(du -h "$W/events.ndjson" | cut -f1) of NDJSON), compression 
 # event once more) plus each event's routed table, fsyncs and renames every file and
 # commits its checkpoint.
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+cpu() { awk '{ printf "%.2f", $1 + $2 }' "$1"; }   # bash `time` output "user sys"
+TIMEFORMAT='%U %S'
 s_list=() r_list=() t_list=()
 for run in $(seq 1 "$RUNS"); do
     rm -rf "$W/run"
     cp -r "$W/data" "$W/run"
     t0=$(date +%s%N)
-    "$BUILD/sluice" stream --app apps/game.yaml --data-dir "$W/run" --once --quiet \
-        --compression "$COMPRESSION" 2>"$W/stream.err" || { cat "$W/stream.err"; exit 1; }
+    { time "$BUILD/sluice" stream --app apps/game.yaml --data-dir "$W/run" --once --quiet \
+        --compression "$COMPRESSION" 2>"$W/stream.err"; } 2>"$W/cpu.s" ||
+        { cat "$W/stream.err"; exit 1; }
     t1=$(date +%s%N)
     s_ms=$(( (t1 - t0) / 1000000 ))
     s_eps=$(( N * 1000 / (s_ms > 0 ? s_ms : 1) ))
     s_list+=("$s_eps")
     s_bytes=$(du -sb "$W/run/warehouse" | cut -f1)
     s_files=$(find "$W/run/warehouse" -name '*.parquet' | wc -l)
-    echo "run $run: sluice stream --once: $N events in $s_ms ms = $s_eps events/s ($s_bytes bytes of Parquet in $s_files files)"
+    echo "run $run: sluice stream --once: $N events in $s_ms ms = $s_eps events/s, $(cpu "$W/cpu.s") CPU s ($s_bytes bytes of Parquet in $s_files files)"
     rm -f "$W/ref.parquet"
-    ref=$("$BUILD/bench/stream_ref" "$W/events.ndjson" "$W/ref.parquet" "$N" "$COMPRESSION")
+    { time "$BUILD/bench/stream_ref" "$W/events.ndjson" "$W/ref.parquet" "$N" "$COMPRESSION" \
+        >"$W/ref.out"; } 2>"$W/cpu.r"
+    ref=$(cat "$W/ref.out")
     r_eps=$(echo "$ref" | sed -n 's/.*= \([0-9]*\) events\/s/\1/p')
     r_list+=("$r_eps")
-    echo "run $run: $ref ($(stat -c %s "$W/ref.parquet") bytes of Parquet in 1 file)"
+    echo "run $run: $ref, $(cpu "$W/cpu.r") CPU s ($(stat -c %s "$W/ref.parquet") bytes of Parquet in 1 file)"
     if [ "$SAME_TABLES" = 1 ]; then
         rm -f "$W"/same.*
         same=$("$BUILD/bench/stream_ref" "$W/events.ndjson" "$W/same" "$N" "$COMPRESSION" tables)

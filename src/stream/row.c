@@ -363,61 +363,56 @@ int stream_event_parse(stream_event *ev, const char *raw, size_t len, int64_t fa
     ev->received_us = fallback_us;
     ev->has_received = false;
 
+    ev->sql_ready = false;
+
+    /* One pass: validation and the walk over the top-level members together. */
     json_type type;
     json_error je = {0, NULL};
-    if (json_validate_whole(raw, len, JSON_DEFAULT_MAX_DEPTH, &type, &je) != 0)
+    size_t n = 0;
+    if (json_parse_object(raw, len, JSON_DEFAULT_MAX_DEPTH, ev->jf, STREAM_MAX_FIELDS, &n,
+                          &type, &je) != 0)
         return sl_err_set(err, -EINVAL, false, "malformed JSON at byte %zu: %s", je.pos,
                           je.what ? je.what : "invalid");
     if (type != JSON_OBJECT)
         return sl_err_set(err, -EINVAL, false, "event is not a JSON object");
 
-    json_iter it;
-    json_member m;
-    json_iter_init(&it, raw, len);
     bool have_type = false;
-    while (json_iter_next(&it, &m)) {
-        if (ev->nf >= STREAM_MAX_FIELDS)
-            return sl_err_set(err, -EINVAL, false, "more than %d top-level fields",
-                              STREAM_MAX_FIELDS);
+    for (size_t i = 0; i < n && i < STREAM_MAX_FIELDS; i++) {
+        const json_field *m = &ev->jf[i];
         stream_field *f = &ev->f[ev->nf++];
-        f->key = m.key;
-        f->value = m.value;
-        f->type = m.type;
-        /* The SQL name comes from the key's bytes between the quotes; an escaped key is
-         * decoded first so that "User\u002dAgent" maps like "User-Agent". */
-        const char *kp = m.key.p + 1;
-        size_t kl = m.key.len >= 2 ? m.key.len - 2 : 0;
-        char kbuf[256];
-        if (memchr(kp, '\\', kl)) {
-            if (m.key.len - 2 <= sizeof kbuf) {
-                kl = json_str_decode(m.key, kbuf);
-                kp = kbuf;
-            } else {
-                kl = 0;   /* very long escaped key: no SQL name, only exact matches */
-            }
-        }
-        f->sql_len = (uint8_t)spec_sql_name(kp, kl, f->sql, sizeof f->sql);
-
-        if (json_str_eq(m.key, "event_type", 10)) {
-            if (m.type != JSON_STRING)
+        f->key = m->key;
+        f->value = m->value;
+        f->type = m->type;
+        f->key_escaped = m->key_escaped;
+        f->value_escaped = m->value_escaped;
+        f->sql_len = 0;
+        /* Unescaped keys compare byte for byte; escaped ones through the decoder. */
+        bool is_type = m->key_escaped ? json_str_eq(m->key, "event_type", 10)
+                                      : m->key.len == 12 && !memcmp(m->key.p + 1, "event_type", 10);
+        bool is_recv = !is_type &&
+                       (m->key_escaped ? json_str_eq(m->key, "received_at", 11)
+                                       : m->key.len == 13 &&
+                                             !memcmp(m->key.p + 1, "received_at", 11));
+        if (is_type) {
+            if (m->type != JSON_STRING)
                 return sl_err_set(err, -EINVAL, false, "event_type is not a string");
-            const char *p = m.value.p + 1;
-            size_t n = m.value.len - 2;
-            if (!stream_event_type_valid(p, n) || memchr(p, '\\', n)) {
+            const char *p = m->value.p + 1;
+            size_t vn = m->value.len - 2;
+            if (!stream_event_type_valid(p, vn) || m->value_escaped) {
                 char ex[64];
-                excerpt(m.value, ex, sizeof ex);
+                excerpt(m->value, ex, sizeof ex);
                 return sl_err_set(err, -EINVAL, false,
                                   "invalid event_type %s (want [a-z][a-z0-9_]{0,63})", ex);
             }
-            memcpy(ev->event_type, p, n);
-            ev->event_type[n] = '\0';
+            memcpy(ev->event_type, p, vn);
+            ev->event_type[vn] = '\0';
             have_type = true;
-        } else if (json_str_eq(m.key, "received_at", 11)) {
+        } else if (is_recv) {
             int64_t us;
-            if (m.type != JSON_STRING ||
-                !stream_parse_rfc3339(m.value.p + 1, m.value.len - 2, &us)) {
+            if (m->type != JSON_STRING ||
+                !stream_parse_rfc3339(m->value.p + 1, m->value.len - 2, &us)) {
                 char ex[64];
-                excerpt(m.value, ex, sizeof ex);
+                excerpt(m->value, ex, sizeof ex);
                 return sl_err_set(err, -EINVAL, false,
                                   "received_at %s is not an RFC 3339 timestamp", ex);
             }
@@ -426,9 +421,37 @@ int stream_event_parse(stream_event *ev, const char *raw, size_t len, int64_t fa
             ev->received_idx = ev->nf - 1;
         }
     }
+    /* (checked after the fields it has, as the walk used to stop at the 513th) */
+    if (n > STREAM_MAX_FIELDS)
+        return sl_err_set(err, -EINVAL, false, "more than %d top-level fields",
+                          STREAM_MAX_FIELDS);
     if (!have_type)
         return sl_err_set(err, -EINVAL, false, "missing event_type");
     return 0;
+}
+
+void stream_event_sql_names(stream_event *ev)
+{
+    if (ev->sql_ready)
+        return;
+    for (size_t i = 0; i < ev->nf; i++) {
+        stream_field *f = &ev->f[i];
+        /* The SQL name comes from the key's bytes between the quotes; an escaped key is
+         * decoded first so that "User\u002dAgent" maps like "User-Agent". */
+        const char *kp = f->key.p + 1;
+        size_t kl = f->key.len >= 2 ? f->key.len - 2 : 0;
+        char kbuf[256];
+        if (f->key_escaped) {
+            if (kl <= sizeof kbuf) {
+                kl = json_str_decode(f->key, kbuf);
+                kp = kbuf;
+            } else {
+                kl = 0;   /* very long escaped key: no SQL name, only exact matches */
+            }
+        }
+        f->sql_len = (uint8_t)spec_sql_name(kp, kl, f->sql, sizeof f->sql);
+    }
+    ev->sql_ready = true;
 }
 
 static bool key_is(const stream_field *f, const char *name)
@@ -460,11 +483,11 @@ static const stream_field *lookup(const stream_col *c, const stream_event *ev)
     return NULL;
 }
 
-static int str_cell(json_span v, stream_cell *cell, stream_arena *a)
+static int str_cell(json_span v, bool escaped, stream_cell *cell, stream_arena *a)
 {
     const char *p = v.p + 1;
     size_t n = v.len - 2;
-    if (!memchr(p, '\\', n)) {
+    if (!escaped) {
         cell->v.s = p;
         cell->len = (uint32_t)n;
     } else {
@@ -553,8 +576,9 @@ static int misfit(sl_err *err, const stream_col *c, json_span v, const char *wha
                       spec_col_type_name(c->type), ex, what);
 }
 
-void stream_row_map(const stream_schema *s, const stream_event *ev, int16_t *map)
+void stream_row_map(const stream_schema *s, stream_event *ev, int16_t *map)
 {
+    stream_event_sql_names(ev);
     for (size_t ci = 0; ci < s->ncols; ci++) {
         const stream_field *f = s->cols[ci].role == STREAM_COL_RAW ? NULL : lookup(&s->cols[ci], ev);
         map[ci] = f ? (int16_t)(f - ev->f) : -1;
@@ -564,9 +588,10 @@ void stream_row_map(const stream_schema *s, const stream_event *ev, int16_t *map
 static int convert(const stream_schema *s, const stream_event *ev, const int16_t *map,
                    stream_cell *cells, stream_arena *a, sl_err *err);
 
-int stream_row_convert(const stream_schema *s, const stream_event *ev, stream_cell *cells,
+int stream_row_convert(const stream_schema *s, stream_event *ev, stream_cell *cells,
                        stream_arena *a, sl_err *err)
 {
+    stream_event_sql_names(ev);
     return convert(s, ev, NULL, cells, a, err);
 }
 
@@ -598,7 +623,7 @@ static int convert(const stream_schema *s, const stream_event *ev, const int16_t
         switch (c->type) {
         case SPEC_COL_VARCHAR:
             if (f->type == JSON_STRING) {
-                if (str_cell(v, cell, a) < 0)
+                if (str_cell(v, f->value_escaped, cell, a) < 0)
                     return sl_err_set(err, -ENOMEM, true, "batch string memory is full");
             } else {
                 cell->kind = STREAM_CELL_STR;
@@ -665,10 +690,11 @@ static bool sql_name_ok(const char *s, size_t n)
     return true;   /* spec_sql_name() output is [a-z0-9_] */
 }
 
-int stream_schema_infer(stream_schema *s, const stream_event *ev, sl_err *err)
+int stream_schema_infer(stream_schema *s, stream_event *ev, sl_err *err)
 {
     if (!s->infer)
         return 0;
+    stream_event_sql_names(ev);
     int added = 0;
     for (size_t i = 0; i < ev->nf; i++) {
         const stream_field *f = &ev->f[i];

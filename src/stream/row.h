@@ -106,8 +106,11 @@ typedef struct stream_field {
     json_span key;       /* with quotes */
     json_span value;
     json_type type;
+    bool      key_escaped;     /* key/value token has a backslash escape */
+    bool      value_escaped;
     uint8_t   sql_len;
-    char      sql[STREAM_MAX_NAME];   /* spec_sql_name() of the key, truncated */
+    char      sql[STREAM_MAX_NAME];   /* spec_sql_name() of the key, truncated; computed
+                                         on first need (stream_event_sql_names) */
 } stream_field;
 
 typedef struct stream_event {
@@ -116,9 +119,11 @@ typedef struct stream_event {
     char         event_type[65];
     int64_t      received_us;    /* from received_at, or the fallback given to parse */
     bool         has_received;   /* received_at was present and valid */
+    bool         sql_ready;      /* f[].sql are computed */
     size_t       received_idx;   /* its field index (when has_received) */
     stream_field f[STREAM_MAX_FIELDS];
     size_t       nf;
+    json_field   jf[STREAM_MAX_FIELDS];   /* parse scratch */
 } stream_event;
 
 /* Parses one record. On a bad record returns -EINVAL with a reason in err->msg
@@ -128,17 +133,22 @@ typedef struct stream_event {
 int stream_event_parse(stream_event *ev, const char *raw, size_t len, int64_t fallback_us,
                        sl_err *err);
 
+/* Computes the SQL names of the event's keys (f[].sql), once per event. The functions
+ * below that need them call it; the stream's cached path (stream_row_convert_mapped) does
+ * not, which is why parsing leaves them out. */
+void stream_event_sql_names(stream_event *ev);
+
 /* Fills cells[0..s->ncols) for the event. On a value that does not fit its column returns
  * -EINVAL with the reason in err->msg ("column strength (bigint): \"abc\" is not an
  * integer"). Decoded strings go to the arena (-ENOMEM when it is full). */
-int stream_row_convert(const stream_schema *s, const stream_event *ev, stream_cell *cells,
+int stream_row_convert(const stream_schema *s, stream_event *ev, stream_cell *cells,
                        stream_arena *a, sl_err *err);
 
 /* The lookup of stream_row_convert, done once: map[ci] = index in ev->f of the field column
  * ci reads, or -1 (raw_event and missing fields). The result depends only on the event's
  * key sequence (names, order) and the schema, so the stream reuses it for every event
  * with the same keys (key order and names repeat across events of one type). */
-void stream_row_map(const stream_schema *s, const stream_event *ev, int16_t *map);
+void stream_row_map(const stream_schema *s, stream_event *ev, int16_t *map);
 /* stream_row_convert with a map from stream_row_map (for an event with the same keys). */
 int stream_row_convert_mapped(const stream_schema *s, const stream_event *ev, const int16_t *map,
                               stream_cell *cells, stream_arena *a, sl_err *err);
@@ -147,7 +157,7 @@ int stream_row_convert_mapped(const stream_schema *s, const stream_event *ev, co
  * with the type of its value (integer → bigint, other number → double, true/false →
  * boolean, anything else → varchar; null values and names that are not valid SQL names
  * are skipped). Returns the number of columns added (they are at the end), or <0. */
-int stream_schema_infer(stream_schema *s, const stream_event *ev, sl_err *err);
+int stream_schema_infer(stream_schema *s, stream_event *ev, sl_err *err);
 
 /* Event-type names: [a-z][a-z0-9_]{0,63}. */
 bool stream_event_type_valid(const char *s, size_t len);

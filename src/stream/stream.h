@@ -3,21 +3,23 @@
  * One stream job per (data dir, job name); it reads partition 0 of the app's topic.
  * Exactly-once protocol (docs/stream.md):
  *   1. choose the batch [first, last] (or, after a crash, the range in the offset log),
- *   2. record it in stream/<job>.offsets (fsync, rename),
- *   3. write each table's file under a temporary name, fsync, rename to
- *      part-0-<first>-<last>.parquet, fsync the directories,
- *   4. write stream/<job>.checkpoint with next = last + 1 (fsync, rename),
- *   5. commit the log consumer-group offset <job> (for observers such as tail).
+ *   2. encode each table's file under a temporary name and fsync it (invisible; removed at
+ *      the next start if the batch does not get further),
+ *   3. record the range in stream/<job>.offsets (fsync, rename),
+ *   4. rename each file to part-0-<first>-<last>.parquet, fsync the directories,
+ *   5. write stream/<job>.checkpoint with next = last + 1 (fsync, rename),
+ *   6. commit the log consumer-group offset <job> (for observers such as tail).
  *
  * Kafka (o->bus set): the job joins consumer group "sluice-<job>"; every assigned partition
  * P has its own checkpoint pair stream/<job>-p<P>.{offsets,checkpoint} and its own batch,
  * files are named part-<P>-<first>-<last>.parquet, and the group offset is committed only
- * after the checkpoint (step 5). Batches are written on the calling thread (no pipeline):
+ * after the checkpoint (step 6). Batches are committed on the calling thread (no pipeline):
  * a rebalance runs inside the consumer poll, so it never overlaps a write.
  *
- * Threads: stream_run() routes on the calling thread while one writer thread writes and
- * commits the previous batch (steps 2-5 stay in batch order); the writer fans a batch's
- * files out to up to 4 lanes. *stop may be set from a signal handler.
+ * Threads: stream_run() routes on the calling thread; a pool of lane threads (cores, at
+ * most 4) encodes files (step 2) of the routed batches in batch order, and one commit
+ * thread runs steps 3-6 for one batch at a time, in batch order, after all of the batch's
+ * files are encoded. *stop may be set from a signal handler.
  */
 #ifndef SLUICE_STREAM_STREAM_H
 #define SLUICE_STREAM_STREAM_H

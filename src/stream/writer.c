@@ -30,9 +30,7 @@ struct stream_writer {
     int               nlanes;
     char              compression[16];
     uint64_t          row_group_size;
-    uint64_t          fsync_ns;       /* time spent in fsync of files (atomic) */
-    pthread_mutex_t   lock;      /* guards dirs */
-    char            **dirs;      /* directories to fsync */
+    char            **dirs;      /* directories to fsync (publishing thread only) */
     size_t            ndirs, capdirs;
 };
 
@@ -85,7 +83,6 @@ int stream_writer_open(stream_writer **out, const char *compression, uint64_t ro
     stream_writer *w = calloc(1, sizeof *w);
     if (!w)
         return sl_err_errno(err, ENOMEM, "writer");
-    pthread_mutex_init(&w->lock, NULL);
     w->nlanes = lanes < 1 ? 1 : lanes > 16 ? 16 : lanes;
     if (!(w->lanes = calloc((size_t)w->nlanes, sizeof *w->lanes))) {
         free(w);
@@ -153,7 +150,6 @@ void stream_writer_close(stream_writer *w)
     for (size_t i = 0; i < w->ndirs; i++)
         free(w->dirs[i]);
     free(w->dirs);
-    pthread_mutex_destroy(&w->lock);
     free(w);
 }
 
@@ -197,37 +193,23 @@ typedef struct scan_state {
     size_t next;
 } scan_state;
 
-static void fill_column(duckdb_vector v, spec_col_type t, size_t c, const stream_rowref *rows,
-                        size_t n)
+/* Writes a VARCHAR value as DuckDB's string_t without copying the bytes: a string of more
+ * than 12 bytes points into the batch (the record or the arena), which lives until the
+ * batch is committed, i.e. longer than the COPY that reads it (its sink copies the strings
+ * into its own buffers). duckdb_vector_assign_string_element_len() would copy every
+ * string into the vector's heap first: about 10% of the stream's CPU, measured. Inlined
+ * strings are zero-padded, because DuckDB compares the 16 bytes as a whole. */
+static inline void put_string(duckdb_string_t *d, const char *s, uint32_t n)
 {
-    void *data = duckdb_vector_get_data(v);
-    uint64_t *validity = NULL;
-    for (size_t i = 0; i < n; i++) {
-        const stream_rowref *row = &rows[i];
-        const stream_cell *cell = c < row->ncells ? &row->cells[c] : NULL;
-        if (!cell || cell->kind == STREAM_CELL_NULL) {
-            if (!validity) {
-                duckdb_vector_ensure_validity_writable(v);
-                validity = duckdb_vector_get_validity(v);
-            }
-            duckdb_validity_set_row_invalid(validity, i);
-            continue;
-        }
-        switch (t) {
-        case SPEC_COL_VARCHAR:
-            duckdb_vector_assign_string_element_len(v, i, cell->v.s, cell->len);
-            break;
-        case SPEC_COL_BIGINT:
-        case SPEC_COL_TIMESTAMP:
-            ((int64_t *)data)[i] = cell->v.i;
-            break;
-        case SPEC_COL_DOUBLE:
-            ((double *)data)[i] = cell->v.d;
-            break;
-        case SPEC_COL_BOOLEAN:
-            ((bool *)data)[i] = cell->v.i != 0;
-            break;
-        }
+    if (n <= sizeof d->value.inlined.inlined) {
+        memset(d, 0, sizeof *d);
+        d->value.inlined.length = n;
+        if (n)
+            memcpy(d->value.inlined.inlined, s, n);
+    } else {
+        d->value.pointer.length = n;
+        memcpy(d->value.pointer.prefix, s, sizeof d->value.pointer.prefix);
+        d->value.pointer.ptr = (char *)s;
     }
 }
 
@@ -258,6 +240,9 @@ static void rows_init(duckdb_init_info info)
     duckdb_init_set_max_threads(info, 1);   /* keeps the offset order of the rows */
 }
 
+/* One data chunk of rows, filled row by row (each row's cells are contiguous; a pass per
+ * column walked every row's cells once per column). A cell past a row's ncells (a column
+ * inferred after the row was built) or of kind NULL is SQL NULL. */
 static void rows_scan(duckdb_function_info info, duckdb_data_chunk out)
 {
     lane *ln = duckdb_function_get_extra_info(info);
@@ -265,9 +250,46 @@ static void rows_scan(duckdb_function_info info, duckdb_data_chunk out)
     const pending *p = ln->cur;
     size_t cap = duckdb_vector_size();
     size_t n = p->nrows - st->next < cap ? p->nrows - st->next : cap;
-    for (size_t c = 0; c < p->s->ncols; c++)
-        fill_column(duckdb_data_chunk_get_vector(out, c), p->s->cols[c].type, c,
-                    p->rows + st->next, n);
+    size_t ncols = p->s->ncols;
+    duckdb_vector vec[STREAM_MAX_COLUMNS];
+    void *data[STREAM_MAX_COLUMNS];
+    uint64_t *validity[STREAM_MAX_COLUMNS];
+    for (size_t c = 0; c < ncols; c++) {
+        vec[c] = duckdb_data_chunk_get_vector(out, c);
+        data[c] = duckdb_vector_get_data(vec[c]);
+        validity[c] = NULL;
+    }
+    const stream_rowref *rows = p->rows + st->next;
+    for (size_t i = 0; i < n; i++) {
+        const stream_cell *cells = rows[i].cells;
+        size_t have = rows[i].ncells < ncols ? rows[i].ncells : ncols;
+        for (size_t c = 0; c < ncols; c++) {
+            const stream_cell *cell = c < have ? &cells[c] : NULL;
+            if (!cell || cell->kind == STREAM_CELL_NULL) {
+                if (!validity[c]) {
+                    duckdb_vector_ensure_validity_writable(vec[c]);
+                    validity[c] = duckdb_vector_get_validity(vec[c]);
+                }
+                duckdb_validity_set_row_invalid(validity[c], i);
+                continue;
+            }
+            switch (p->s->cols[c].type) {
+            case SPEC_COL_VARCHAR:
+                put_string(&((duckdb_string_t *)data[c])[i], cell->v.s, cell->len);
+                break;
+            case SPEC_COL_BIGINT:
+            case SPEC_COL_TIMESTAMP:
+                ((int64_t *)data[c])[i] = cell->v.i;
+                break;
+            case SPEC_COL_DOUBLE:
+                ((double *)data[c])[i] = cell->v.d;
+                break;
+            case SPEC_COL_BOOLEAN:
+                ((bool *)data[c])[i] = cell->v.i != 0;
+                break;
+            }
+        }
+    }
     st->next += n;
     duckdb_data_chunk_set_size(out, n);
 }
@@ -288,18 +310,27 @@ static int register_rows_function(stream_writer *w, int k, sl_err *err)
                              : 0;
 }
 
-int stream_writer_write(stream_writer *w, int k, const stream_schema *s, const stream_rowref *rows,
-                        size_t nrows, const char *dir, uint64_t partition, uint64_t first,
-                        uint64_t last, uint64_t *bytes, sl_err *err)
+static int file_names(const char *dir, uint64_t partition, uint64_t first, uint64_t last,
+                      char *tmp, size_t tmp_cap, char *final, size_t final_cap)
+{
+    if ((size_t)snprintf(tmp, tmp_cap, "%s/.tmp-part-%" PRIu64 "-%" PRIu64 "-%" PRIu64, dir,
+                         partition, first, last) >= tmp_cap ||
+        (final && (size_t)snprintf(final, final_cap,
+                                   "%s/part-%" PRIu64 "-%" PRIu64 "-%" PRIu64 ".parquet", dir,
+                                   partition, first, last) >= final_cap))
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+int stream_writer_encode(stream_writer *w, int k, const stream_schema *s, const stream_rowref *rows,
+                         size_t nrows, const char *dir, uint64_t partition, uint64_t first,
+                         uint64_t last, uint64_t *bytes, uint64_t *fsync_ns, sl_err *err)
 {
     sl_buf sql;
     sl_buf_init(&sql, 1 << 20);
-    char tmp[4096], final[4096];
+    char tmp[4096];
     int rc = 0;
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s/.tmp-part-%" PRIu64 "-%" PRIu64 "-%" PRIu64, dir,
-                         partition, first, last) >= sizeof tmp ||
-        (size_t)snprintf(final, sizeof final, "%s/part-%" PRIu64 "-%" PRIu64 "-%" PRIu64 ".parquet",
-                         dir, partition, first, last) >= sizeof final) {
+    if (file_names(dir, partition, first, last, tmp, sizeof tmp, NULL, 0) < 0) {
         rc = sl_err_set(err, -ENAMETOOLONG, false, "path too long under %s", dir);
         goto done;
     }
@@ -336,10 +367,7 @@ int stream_writer_write(stream_writer *w, int k, const stream_schema *s, const s
     clock_gettime(CLOCK_MONOTONIC, &f0);
     int frc = fsync(fd);
     clock_gettime(CLOCK_MONOTONIC, &f1);
-    __atomic_add_fetch(&w->fsync_ns,
-                       (uint64_t)((f1.tv_sec - f0.tv_sec) * 1000000000LL +
-                                  (f1.tv_nsec - f0.tv_nsec)),
-                       __ATOMIC_RELAXED);
+    *fsync_ns += (uint64_t)((f1.tv_sec - f0.tv_sec) * 1000000000LL + (f1.tv_nsec - f0.tv_nsec));
     if (frc != 0 || fstat(fd, &st) != 0) {
         rc = sl_err_errno(err, errno, "fsync %s", tmp);
         close(fd);
@@ -347,24 +375,33 @@ int stream_writer_write(stream_writer *w, int k, const stream_schema *s, const s
         goto done;
     }
     close(fd);
-    if (rename(tmp, final) != 0) {
-        rc = sl_err_errno(err, errno, "rename %s", tmp);
-        unlink(tmp);
-        goto done;
-    }
     *bytes += (uint64_t)st.st_size;
-    pthread_mutex_lock(&w->lock);
-    if (remember_dir(w, dir) < 0)
-        rc = sl_err_errno(err, ENOMEM, "writer");
-    pthread_mutex_unlock(&w->lock);
 done:
     sl_buf_free(&sql);
     return rc;
 }
 
-uint64_t stream_writer_take_fsync_ns(stream_writer *w)
+int stream_writer_publish(stream_writer *w, const char *dir, uint64_t partition, uint64_t first,
+                          uint64_t last, sl_err *err)
 {
-    return __atomic_exchange_n(&w->fsync_ns, 0, __ATOMIC_RELAXED);
+    char tmp[4096], final[4096];
+    if (file_names(dir, partition, first, last, tmp, sizeof tmp, final, sizeof final) < 0)
+        return sl_err_set(err, -ENAMETOOLONG, false, "path too long under %s", dir);
+    if (rename(tmp, final) != 0) {
+        int rc = sl_err_errno(err, errno, "rename %s", tmp);
+        unlink(tmp);
+        return rc;
+    }
+    if (remember_dir(w, dir) < 0)
+        return sl_err_errno(err, ENOMEM, "writer");
+    return 0;
+}
+
+void stream_writer_discard(const char *dir, uint64_t partition, uint64_t first, uint64_t last)
+{
+    char tmp[4096];
+    if (file_names(dir, partition, first, last, tmp, sizeof tmp, NULL, 0) == 0)
+        unlink(tmp);
 }
 
 int stream_writer_sync_dirs(stream_writer *w, sl_err *err)

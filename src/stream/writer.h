@@ -5,12 +5,13 @@
  * row, column names bound through the API, never through SQL text) into
  *     COPY (SELECT * FROM sluice_rows_<lane>()) TO '<dir>/.tmp-part-P-F-L'
  *          (FORMAT parquet, COMPRESSION ..., ROW_GROUP_SIZE ...)
- * then the file is fsynced and renamed to <dir>/part-P-F-L.parquet (replacing a file of a
- * replayed batch), and the directory remembered for stream_writer_sync_dirs(). The
+ * and fsynced (stream_writer_encode); once the stream has recorded the batch, the file is
+ * renamed to <dir>/part-P-F-L.parquet (stream_writer_publish; it replaces a file of a
+ * replayed batch) and the directory remembered for stream_writer_sync_dirs(). The
  * temporary name does not end in .parquet, so `*.parquet` globs never pick it up.
  *
- * Thread: one writer per stream; stream_writer_write() may run concurrently on different
- * lanes, everything else from the batch thread only.
+ * Thread: one writer per stream; stream_writer_encode() may run concurrently on different
+ * lanes, everything else from the batch (commit) thread only.
  */
 #ifndef SLUICE_STREAM_WRITER_H
 #define SLUICE_STREAM_WRITER_H
@@ -34,15 +35,25 @@ int  stream_writer_open(stream_writer **out, const char *compression, uint64_t r
                         int threads, int lanes, sl_err *err);
 void stream_writer_close(stream_writer *w);   /* NULL is fine */
 
-/* Writes rows into dir/part-<partition>-<first>-<last>.parquet (dir must exist) on lane
- * `lane` (0..lanes-1; each lane used by one thread at a time, different lanes
- * concurrently). Adds the file size to *bytes. */
-int stream_writer_write(stream_writer *w, int lane, const stream_schema *s, const stream_rowref *rows,
-                        size_t nrows, const char *dir, uint64_t partition, uint64_t first,
-                        uint64_t last, uint64_t *bytes, sl_err *err);
+/* Step 1 of a file, on lane `lane` (0..lanes-1; each lane used by one thread at a time,
+ * different lanes concurrently): writes rows into dir/.tmp-part-<partition>-<first>-<last>
+ * (dir must exist) and fsyncs it. Adds the file size to *bytes and the fsync time to
+ * *fsync_ns. On failure the temporary file is removed. A temporary file is invisible to
+ * readers and removed at the next start (stream_writer_remove_temps), so this may run
+ * before the batch is recorded in the offset log. */
+int stream_writer_encode(stream_writer *w, int lane, const stream_schema *s,
+                         const stream_rowref *rows, size_t nrows, const char *dir,
+                         uint64_t partition, uint64_t first, uint64_t last, uint64_t *bytes,
+                         uint64_t *fsync_ns, sl_err *err);
 
-/* Nanoseconds spent in fsync() of files since the last call (for the batch log line). */
-uint64_t stream_writer_take_fsync_ns(stream_writer *w);
+/* Step 2, from the batch thread only, after the batch is recorded: renames the temporary
+ * file to dir/part-<partition>-<first>-<last>.parquet (replacing a file of a replayed batch)
+ * and remembers dir for stream_writer_sync_dirs(). */
+int stream_writer_publish(stream_writer *w, const char *dir, uint64_t partition, uint64_t first,
+                          uint64_t last, sl_err *err);
+
+/* Removes the temporary file of an encoded file that will not be published (a failed batch). */
+void stream_writer_discard(const char *dir, uint64_t partition, uint64_t first, uint64_t last);
 
 /* fsyncs every directory a file was renamed into since the last call. */
 int stream_writer_sync_dirs(stream_writer *w, sl_err *err);

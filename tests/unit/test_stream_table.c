@@ -206,6 +206,62 @@ static void test_schema_evolution(void)
     CHECK_Q("SELECT score FROM %T WHERE event_id = '5'", dir, "flex", "1.0\n");
 }
 
+/* Strings reach DuckDB as string_t values that point into the batch (no copy) or are
+ * inlined (12 bytes or less): every length around that boundary, empty, escaped (decoded
+ * into the arena), raw UTF-8, non-strings as JSON text and NULL must read
+ * back exactly. The batches are small (max_batch 3), so several are in flight in the lane
+ * pool at once and their files are published strictly in batch order. */
+static void test_string_values_and_pipelined_batches(void)
+{
+    const char *dir = test_tmpdir();
+    const char *spec = ts_write_spec(dir, game_spec);
+#define P(id, desc) "{\"event_type\":\"purchase_axe\",\"event_id\":\"" id "\"," DAY1 ",\"description\":" desc "}"
+    const char *lines[] = {
+        P("s00", "\"\""), P("s01", "\"a\""), P("s02", "\"abcdefghijk\""),
+        P("s03", "\"abcdefghijkl\""), P("s04", "\"abcdefghijklm\""),
+        P("s05", "\"abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnop\""),
+        P("s06", "\"a\\\"b\\u00e9\""), P("s07", "\"x\xc3\xa9y\""), P("s08", "12.50"),
+        P("s09", "null"), P("s10", "{\"k\": [1, 2]}"),
+    };
+#undef P
+    CHECK(ts_fill(dir, lines, 11) == 0);
+    spec_app *app = NULL;
+    sl_err err = {0};
+    CHECK(spec_load(spec, &app, &err) == 0);
+    stream_opts o;
+    stream_opts_init(&o);
+    o.data_dir = dir;
+    o.once = true;
+    o.quiet = true;
+    o.log = stderr;
+    o.max_batch = 3;
+    stream_stats st = {0};
+    CHECK(stream_run(app, &o, &st, &err) == 0);
+    spec_free(app);
+    CHECK_EQ_U64(st.batches, 4);
+    CHECK_EQ_U64(st.events, 11);
+    CHECK_EQ_U64(st.rejected, 0);
+    CHECK_Q("SELECT event_id, strlen(description), description = CASE event_id "
+            "WHEN 's00' THEN '' WHEN 's01' THEN 'a' WHEN 's02' THEN 'abcdefghijk' "
+            "WHEN 's03' THEN 'abcdefghijkl' WHEN 's04' THEN 'abcdefghijklm' "
+            "WHEN 's05' THEN 'abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnop' "
+            "WHEN 's06' THEN 'a\"b' || chr(233) WHEN 's07' THEN 'x' || chr(233) || 'y' "
+            "WHEN 's08' THEN '12.50' WHEN 's10' THEN '{\"k\": [1, 2]}' END FROM %T ORDER BY 1",
+            dir, "purchases",
+            "s00|0|true\ns01|1|true\ns02|11|true\ns03|12|true\ns04|13|true\ns05|52|true\n"
+            "s06|5|true\ns07|4|true\ns08|5|true\ns09|NULL|NULL\ns10|13|true\n");
+    /* raw_event (long strings pointing into the log records) is byte for byte. */
+    char sql[1024];
+    snprintf(sql, sizeof sql, "SELECT raw_event = '%s' FROM %%T WHERE event_id = 's05'", lines[5]);
+    CHECK_Q(sql, dir, "events", "true\n");
+    /* One file per batch, named by the batch's range. */
+    CHECK(exists(dir, "warehouse/purchases/dt=2026-11-21/part-0-0-2.parquet"));
+    CHECK(exists(dir, "warehouse/purchases/dt=2026-11-21/part-0-3-5.parquet"));
+    CHECK(exists(dir, "warehouse/purchases/dt=2026-11-21/part-0-6-8.parquet"));
+    CHECK(exists(dir, "warehouse/events/dt=2026-11-21/part-0-9-10.parquet"));
+    CHECK(!exists(dir, "warehouse/events/dt=2026-11-21/.tmp-part-0-9-10"));
+}
+
 static void test_bad_config(void)
 {
     const char *dir = test_tmpdir();
@@ -233,6 +289,7 @@ int main(void)
     RUN(test_routing_and_typing);
     RUN(test_replay_after_crash);
     RUN(test_schema_evolution);
+    RUN(test_string_values_and_pipelined_batches);
     RUN(test_bad_config);
     return test_summary();
 }
