@@ -22,6 +22,8 @@
  * by kind; its connection is closed and opened again (after LG_RECONNECT_DELAY_MS when the
  * connect itself failed), and the run goes on.
  *
+ * Scheduling: with cfg->sched_batch the workers are SCHED_BATCH threads (see lg_config).
+ *
  * Threading: lg_run() blocks the caller until the run ends; the caller's thread prints
  * progress through cfg->progress (if set) about once a second. *stop (may be NULL) is
  * polled by every worker at least every 10 ms: set it from a signal handler to end early.
@@ -91,6 +93,10 @@ typedef struct lg_config {
     double                  rate;         /* requests/s in all; 0 = closed loop */
     uint64_t                duration_ms;  /* 0 = one pass over the plan */
     uint64_t                timeout_ms;   /* per request, > 0 */
+    /* Workers run as SCHED_BATCH (best effort): their wake-ups then never preempt a
+     * running thread, such as the server under test on a shared core; they run on an
+     * idle core or at the next scheduler tick. See docs/bench.md for when it matters. */
+    bool                    sched_batch;
     /* called on lg_run()'s thread about every second: answers and errors so far */
     void (*progress)(void *arg, uint64_t answered, uint64_t errors, double elapsed_s);
     void *progress_arg;

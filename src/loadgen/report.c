@@ -49,7 +49,7 @@ void lg_report_text(FILE *out, const lg_report_info *info, const lg_stats *st)
         fprintf(out, "closed loop");
     if (info->duration_ms)
         fprintf(out, " for %.3g s", (double)info->duration_ms / 1000.0);
-    fprintf(out, ", %s order\n", info->order);
+    fprintf(out, ", %s order, %s scheduling\n", info->order, info->sched);
     fprintf(out, "requests   %" PRIu64 " sent, %" PRIu64 " answered, %" PRIu64 " failed",
             st->attempted, st->answered, lg_stats_errors(st));
     if (st->unfinished)
@@ -115,6 +115,8 @@ void lg_report_json(FILE *out, const lg_report_info *info, const lg_stats *st)
             info->conns, info->threads, info->keepalive ? "true" : "false",
             info->rate > 0 ? "open" : "closed", info->rate, (double)info->duration_ms / 1e3,
             info->order, info->seed);
+    fputs(",\"sched\":", out);
+    json_str(out, info->sched);
     fprintf(out, ",\"elapsed_s\":%.6f,\"requests\":%" PRIu64 ",\"answered\":%" PRIu64
                  ",\"unfinished\":%" PRIu64 ",\"req_per_s\":%.1f",
             lg_stats_elapsed_s(st), st->attempted, st->answered, st->unfinished, rps(st));

@@ -5,6 +5,7 @@
  * JSON format (one object, one line):
  *   {"scenario":"…","url":"…","connections":64,"threads":2,"keepalive":true,
  *    "mode":"closed"|"open","rate":0,"duration_s":0,"order":"shuffled","seed":1,
+ *    "sched":"batch"|"normal",
  *    "elapsed_s":1.234,"requests":1742,"answered":1742,"unfinished":0,"req_per_s":14117.2,
  *    "status":{"200":1722,"404":20},"status_2xx":1722,
  *    "errors":{"connect":0,"timeout":0,"reset":0,"bad_response":0,"total":0},
@@ -31,6 +32,7 @@ typedef struct lg_report_info {
     uint64_t    duration_ms;
     const char *order;
     uint64_t    seed;
+    const char *sched;          /* "batch" or "normal" (--sched) */
     /* --verify */
     bool        verify;
     const char *verify_table;

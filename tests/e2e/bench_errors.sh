@@ -68,7 +68,7 @@ grep -q "nope.txt: No such file" "$T/err.txt" || fail "message for a missing fil
 # 5. usage errors exit 2; --help exits 0
 for args in "--bogus" "--scenario $T/s.txt -c 0" "--scenario $T/s.txt --url https://x" \
             "--scenario $T/s.txt --url http://h/path" "--scenario $T/s.txt --order random" \
-            "--scenario $T/s.txt --rate -5" "" ; do
+            "--scenario $T/s.txt --rate -5" "--scenario $T/s.txt --sched fifo" "" ; do
   set +e
   "$SLUICE" bench $args > /dev/null 2> "$T/err.txt"; rc=$?
   set -e
