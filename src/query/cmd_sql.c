@@ -2,10 +2,12 @@
  * interactive (REPL). The sandbox and the views are the engine's (engine.h); this file
  * parses the command line, runs statements in order and prints results (format.h).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -21,6 +23,12 @@ int q_session_run(q_session *s, const char *stmt, size_t len)
 {
     if (q_blank(stmt, len))
         return 0;
+    /* The text after the previous ';' starts with that line's break; DuckDB would count
+     * it and put an error in the statement's first line on LINE 2. */
+    while (len && isspace((unsigned char)*stmt)) {
+        stmt++;
+        len--;
+    }
     char *sql = strndup(stmt, len);
     if (!sql) {
         fprintf(stderr, "Error: out of memory\n");
@@ -29,6 +37,9 @@ int q_session_run(q_session *s, const char *stmt, size_t len)
     }
     duckdb_result res;
     double ms = 0;
+    struct winsize ws;
+    if (s->tty && !ioctl(fileno(s->out.f), TIOCGWINSZ, &ws))
+        s->out.width = ws.ws_col;
     int rc = q_engine_query(s->eng, sql, &res, &ms);
     free(sql);
     if (rc) {
@@ -190,8 +201,14 @@ static int sql_main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *data_dir = NULL, *file = NULL, *output = NULL;
-    sl_buf exec;
-    sl_buf_init(&exec, Q_STATEMENT_MAX);
+    /* The -e texts, run one after the other: each is split on its own, so that one ending
+     * in a -- comment or an open quote cannot swallow the next. */
+    const char **exec = calloc((size_t)argc + 1, sizeof *exec);
+    size_t nexec = 0;
+    if (!exec) {
+        fprintf(stderr, "sluice sql: out of memory\n");
+        return 1;
+    }
     bool have_exec = false, timing = true, have_max = false;
     q_format fmt = Q_FMT_TABLE;
     uint64_t max_rows = 0, timeout_ms = Q_DEFAULT_TIMEOUT_MS, threads = 0;
@@ -201,10 +218,7 @@ static int sql_main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":e:f:d:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'e':
-            if (sl_buf_adds(&exec, optarg) || sl_buf_adds(&exec, ";\n")) {
-                sl_buf_free(&exec);
-                return cli_usage_error("sql", "--execute text too long");
-            }
+            exec[nexec++] = optarg;
             have_exec = true;
             break;
         case 'f': file = optarg; break;
@@ -213,51 +227,51 @@ static int sql_main(int argc, char **argv)
         case 'N': timing = false; break;
         case 'P':
             if (cli_parse_u64(optarg, 1, 1024, &threads)) {
-                sl_buf_free(&exec);
+                free(exec);
                 return cli_usage_error("sql", "--threads needs a number 1..1024, not '%s'",
                                        optarg);
             }
             break;
         case 'F':
             if (q_format_parse(optarg, &fmt)) {
-                sl_buf_free(&exec);
+                free(exec);
                 return cli_usage_error("sql", "unknown --format '%s' (table, csv, tsv, json, "
                                               "markdown)", optarg);
             }
             break;
         case 'M':
             if (cli_parse_u64(optarg, 0, UINT64_MAX / 2, &max_rows)) {
-                sl_buf_free(&exec);
+                free(exec);
                 return cli_usage_error("sql", "--max-rows needs a number, not '%s'", optarg);
             }
             have_max = true;
             break;
         case 'T':
             if (cli_parse_duration_ms(optarg, 1000, &timeout_ms)) {
-                sl_buf_free(&exec);
+                free(exec);
                 return cli_usage_error("sql", "--timeout needs a duration like 30s or 500ms, "
                                               "not '%s'", optarg);
             }
             break;
         case 'h':
             usage(stdout);
-            sl_buf_free(&exec);
+            free(exec);
             return 0;
         case ':':
-            sl_buf_free(&exec);
+            free(exec);
             return cli_usage_error("sql", "option %s needs a value", argv[optind - 1]);
         default:
-            sl_buf_free(&exec);
+            free(exec);
             return cli_usage_error("sql", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc) {
-        sl_buf_free(&exec);
+        free(exec);
         return cli_usage_error("sql", "unexpected argument '%s' (put SQL after -e)",
                                argv[optind]);
     }
     if (have_exec && file) {
-        sl_buf_free(&exec);
+        free(exec);
         return cli_usage_error("sql", "give either -e or -f, not both");
     }
 
@@ -265,7 +279,8 @@ static int sql_main(int argc, char **argv)
     if (!have_max)
         max_rows = fmt == Q_FMT_TABLE && !output && isatty(STDOUT_FILENO) ? Q_DEFAULT_SCREEN_ROWS
                                                                           : 0;
-    q_session s = {.out = {.fmt = fmt, .f = stdout, .max_rows = max_rows, .timing = timing}};
+    q_session s = {.out = {.fmt = fmt, .f = stdout, .max_rows = max_rows, .timing = timing},
+                   .tty = !output && isatty(STDOUT_FILENO)};
     sl_err err = {0};
     q_engine_opts eo = {.data_dir = cli_data_dir(data_dir), .timeout_ms = timeout_ms,
                         .threads = (unsigned)threads};
@@ -281,7 +296,9 @@ static int sql_main(int argc, char **argv)
         }
     }
     if (have_exec) {
-        rc = q_session_run_text(&s, exec.p, exec.len, true) ? 1 : 0;
+        rc = 0;
+        for (size_t i = 0; i < nexec && !rc; i++)
+            rc = q_session_run_text(&s, exec[i], strlen(exec[i]), true) ? 1 : 0;
     } else if (file && strcmp(file, "-")) {
         sl_buf text;
         sl_buf_init(&text, Q_STATEMENT_MAX);
@@ -306,6 +323,6 @@ static int sql_main(int argc, char **argv)
     }
 out:
     q_engine_close(s.eng);
-    sl_buf_free(&exec);
+    free(exec);
     return rc;
 }

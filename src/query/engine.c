@@ -248,7 +248,11 @@ int q_engine_open(const q_engine_opts *o, q_engine **out, sl_err *err)
         if ((rc = setup(e, b.p, err)))
             goto fail;
     }
-    if ((rc = setup(e, "SET enable_external_access=false", err)) ||
+    /* The session's time zone is UTC, the pipeline's (received_at is UTC): a TIMESTAMP
+     * WITH TIME ZONE then reads the same in SQL casts, in printed results (cell.h renders
+     * them in UTC) and on every machine. */
+    if ((rc = setup(e, "SET TimeZone='UTC'", err)) ||
+        (rc = setup(e, "SET enable_external_access=false", err)) ||
         (rc = setup(e, "SET autoinstall_known_extensions=false", err)) ||
         (rc = setup(e, "SET autoload_known_extensions=false", err)) ||
         (rc = setup(e, "SET lock_configuration=true", err)))
@@ -402,24 +406,51 @@ static q_view *find_view(q_engine *e, const char *name)
     return NULL;
 }
 
-/* Builds the CREATE VIEW text for one table. */
+/* The i-th column of a table's full schema: its columns, then its partition columns. */
+static const wh_column *table_col(const wh_table *t, size_t i)
+{
+    return i < t->ncols ? &t->cols[i] : &t->part_cols[i - t->ncols];
+}
+
+/* "CAST(NULL AS <type>) AS <name>, ..." for every catalog column. */
+static int typed_nulls(const wh_table *t, sl_buf *b)
+{
+    int rc = 0;
+    for (size_t i = 0; i < t->ncols + t->npart_cols && !rc; i++) {
+        const wh_column *c = table_col(t, i);
+        rc = sl_buf_printf(b, "%sCAST(NULL AS %s) AS ", i ? ", " : "", duck_type(c->type));
+        rc = rc ? rc : q_sql_ident(b, c->name);
+    }
+    return rc;
+}
+
+/* Builds the CREATE VIEW text for one table. The view's columns are exactly the catalog's,
+ * in its order and with its types, whatever the files hold: a column the catalog declares
+ * but no file has yet (a table created with columns, a schema version whose first file is
+ * not written yet) must still be selectable, and `describe` must match `sluice ddl`.
+ * So the files are read with union_by_name (a file lacking a column gives NULL), and that
+ * relation is put UNION ALL BY NAME under an empty relation of the catalog's typed NULL
+ * columns, which supplies the columns no file has; the outer list drops file columns the
+ * catalog does not know and fixes the order. DuckDB's optimizer removes the empty branch,
+ * so filters and projections still reach the Parquet reader. */
 static int view_sql(const wh_table *t, const q_file *files, size_t n, sl_buf *b)
 {
     int rc = sl_buf_adds(b, "CREATE OR REPLACE VIEW ");
     rc = rc ? rc : q_sql_ident(b, t->name);
     rc = rc ? rc : sl_buf_adds(b, " AS SELECT ");
-    if (!n) {
-        /* No file yet: an empty relation with the catalog's columns. */
-        for (size_t i = 0; i < t->ncols + t->npart_cols && !rc; i++) {
-            const wh_column *c = i < t->ncols ? &t->cols[i] : &t->part_cols[i - t->ncols];
-            rc = sl_buf_printf(b, "%sCAST(NULL AS %s) AS ", i ? ", " : "", duck_type(c->type));
-            rc = rc ? rc : q_sql_ident(b, c->name);
-        }
-        if (t->ncols + t->npart_cols == 0)
-            rc = rc ? rc : sl_buf_adds(b, "NULL AS nothing");
+    if (t->ncols + t->npart_cols == 0)
+        return rc ? rc : sl_buf_adds(b, "NULL AS nothing WHERE false");
+    if (!n) { /* no file yet: an empty relation with the catalog's columns */
+        rc = rc ? rc : typed_nulls(t, b);
         return rc ? rc : sl_buf_adds(b, " WHERE false");
     }
-    rc = rc ? rc : sl_buf_adds(b, "* FROM read_parquet([");
+    for (size_t i = 0; i < t->ncols + t->npart_cols && !rc; i++) {
+        rc = i ? sl_buf_adds(b, ", ") : 0;
+        rc = rc ? rc : q_sql_ident(b, table_col(t, i)->name);
+    }
+    rc = rc ? rc : sl_buf_adds(b, " FROM (SELECT ");
+    rc = rc ? rc : typed_nulls(t, b);
+    rc = rc ? rc : sl_buf_adds(b, " WHERE false UNION ALL BY NAME SELECT * FROM read_parquet([");
     for (size_t i = 0; i < n && !rc; i++) {
         rc = i ? sl_buf_adds(b, ", ") : 0;
         rc = rc ? rc : q_sql_literal(b, files[i].path);
@@ -435,7 +466,7 @@ static int view_sql(const wh_table *t, const q_file *files, size_t n, sl_buf *b)
         }
         rc = rc ? rc : sl_buf_adds(b, "}");
     }
-    return rc ? rc : sl_buf_adds(b, ")");
+    return rc ? rc : sl_buf_adds(b, "))");
 }
 
 int q_engine_refresh(q_engine *e, sl_err *err)
@@ -477,8 +508,11 @@ int q_engine_refresh(q_engine *e, sl_err *err)
         }
         uint64_t sig = 14695981039346656037ull;
         sig = fnv(sig, &t->schema_version, sizeof t->schema_version);
-        for (size_t c = 0; c < t->ncols; c++)
-            sig = fnv(sig, t->cols[c].name, strlen(t->cols[c].name) + 1);
+        for (size_t c = 0; c < t->ncols + t->npart_cols; c++) {
+            const wh_column *col = table_col(t, c);
+            sig = fnv(sig, col->name, strlen(col->name) + 1);
+            sig = fnv(sig, &col->type, sizeof col->type);
+        }
         for (size_t f = 0; f < nf; f++) {
             sig = fnv(sig, files[f].path, strlen(files[f].path) + 1);
             sig = fnv(sig, &files[f].size, sizeof files[f].size);

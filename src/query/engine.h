@@ -3,7 +3,8 @@
  * An engine is one in-memory DuckDB database and one connection. At open it is locked
  * down with DuckDB's own controls, in this order:
  *   SET allowed_directories=['<data dir>/warehouse/'], [allowed_paths=['<export file>']],
- *   SET enable_external_access=false, autoinstall/autoload of extensions off,
+ *   SET TimeZone='UTC', SET enable_external_access=false, autoinstall/autoload of
+ *   extensions off,
  *   SET lock_configuration=true (no SET/RESET/PRAGMA can lift any of this afterwards).
  * On top of that, user statements must prepare as SELECT or EXPLAIN (DuckDB's own parser
  * decides the statement type): allowed_directories also permits writing inside the

@@ -1,19 +1,24 @@
 /* format.c — result printing (formats described in format.h).
  *
- * Values come from DuckDB as text (duckdb_value_varchar: timestamps as
- * "2026-11-21 10:00:00", booleans as true/false); the column type only decides alignment
- * (numbers right-aligned) and JSON quoting. Nested values (LIST, STRUCT, MAP) have no text
- * form through that call; they print as "?" — cast them to VARCHAR in the query.
+ * Cells come from cell.h: text as DuckDB's CAST(x AS VARCHAR) gives it (timestamps as
+ * "2026-11-21 10:00:00", lists as [1, 2], structs as {'a': 1}), JSON with nested values
+ * as arrays and objects. The column type only decides alignment (numbers right-aligned).
+ * Widths in the table format are terminal columns (wcwidth under a UTF-8 locale): a CJK
+ * character or an emoji takes two, a combining mark none.
  */
 #include "query/format.h"
 
 #include <errno.h>
+#include <locale.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <wchar.h>
 
 #include "common/buf.h"
 #include "common/json.h"
+#include "query/cell.h"
 
 int q_format_parse(const char *s, q_format *out)
 {
@@ -45,43 +50,85 @@ bool q_type_is_numeric(duckdb_type t)
     }
 }
 
-/* One cell as text: NULL for SQL NULL; never fails (nested values print as "?"). The
- * returned string is freed with duckdb_free unless it is the static "?". */
-static char *cell(duckdb_result *res, idx_t col, idx_t row, bool *is_static)
+/* One cell's text into b; false for SQL NULL. A cell that cannot be rendered (out of
+ * memory, a buffer cap) shows what fitted: printing never stops half-way through a row. */
+static bool cell(q_rows *rows, idx_t col, idx_t row, sl_buf *b)
 {
-    *is_static = false;
-    if (duckdb_value_is_null(res, col, row))
-        return NULL;
-    char *v = duckdb_value_varchar(res, col, row);
-    if (!v) {
-        *is_static = true;
-        return (char *)"?";
-    }
-    return v;
+    sl_buf_reset(b);
+    if (q_rows_is_null(rows, col, row))
+        return false;
+    q_rows_text(rows, col, row, b);
+    if (!b->p)
+        sl_buf_adds(b, "");
+    return true;
 }
 
-static void cell_free(char *v, bool is_static)
+/* ---------------------------------------------------------------- display width */
+
+static locale_t utf8_locale;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+
+static void utf8_locale_init(void)
 {
-    if (v && !is_static)
-        duckdb_free(v);
+    utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+/* Decodes one UTF-8 sequence at s (NUL-terminated); returns its length, 1 for a bad byte
+ * (then *cp is U+FFFD). */
+static size_t utf8_next(const unsigned char *s, wchar_t *cp)
+{
+    unsigned c = s[0];
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n <= 1) {
+        *cp = n ? (wchar_t)c : 0xfffd;
+        return 1;
+    }
+    unsigned v = c & (0x7f >> n);
+    for (size_t k = 1; k < n; k++) {
+        if ((s[k] & 0xc0) != 0x80) {
+            *cp = 0xfffd;
+            return 1;
+        }
+        v = (v << 6) | (s[k] & 0x3f);
+    }
+    *cp = (wchar_t)v;
+    return n;
+}
+
+/* Terminal columns of one code point: 2 for wide (CJK, emoji), 0 for combining marks and
+ * zero-width characters, else 1. Without a UTF-8 locale every code point counts 1. */
+static size_t cp_width(wchar_t cp)
+{
+    if (cp < 0x300)
+        return 1;
+    pthread_once(&utf8_once, utf8_locale_init);
+    if (!utf8_locale)
+        return 1;
+    locale_t old = uselocale(utf8_locale);
+    int w = wcwidth(cp);
+    uselocale(old);
+    return w < 0 ? 1 : (size_t)w;
 }
 
 /* For the screen: control characters become visible escapes so that one row stays one
- * line and the alignment holds. Returns the display width (UTF-8 code points). */
+ * line and the alignment holds. Returns the display width in terminal columns. */
 static size_t display(sl_buf *b, const char *v)
 {
     size_t w = 0;
     sl_buf_reset(b);
-    for (const unsigned char *c = (const unsigned char *)v; *c; c++) {
+    for (const unsigned char *c = (const unsigned char *)v; *c;) {
         if (*c < 0x20 || *c == 0x7f) {
             const char *esc = *c == '\n' ? "\\n" : *c == '\t' ? "\\t" : *c == '\r' ? "\\r" : "?";
             sl_buf_adds(b, esc);
             w += strlen(esc);
+            c++;
             continue;
         }
-        sl_buf_addc(b, (char)*c);
-        if ((*c & 0xc0) != 0x80)
-            w++;
+        wchar_t cp;
+        size_t n = utf8_next(c, &cp);
+        sl_buf_add(b, c, n);
+        w += cp_width(cp);
+        c += n;
     }
     return w;
 }
@@ -89,9 +136,11 @@ static size_t display(sl_buf *b, const char *v)
 static size_t utf8_width(const char *s)
 {
     size_t w = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xc0) != 0x80)
-            w++;
+    for (const unsigned char *c = (const unsigned char *)s; *c;) {
+        wchar_t cp;
+        c += utf8_next(c, &cp);
+        w += cp_width(cp);
+    }
     return w;
 }
 
@@ -111,28 +160,124 @@ static void line_pad(sl_buf *l, size_t n)
         sl_buf_addc(l, ' ');
 }
 
-static int print_table(const q_out *o, duckdb_result *res, idx_t shown, idx_t total,
-                       double elapsed_ms)
+/* EXPLAIN answers one row per plan (explain_key, explain_value) whose value is a drawing
+ * over many lines; in a table its newlines would show as \n on one endless line. */
+static bool is_plan(duckdb_result *res)
+{
+    return duckdb_column_count(res) == 2 && !strcmp(duckdb_column_name(res, 0), "explain_key") &&
+           !strcmp(duckdb_column_name(res, 1), "explain_value") &&
+           duckdb_column_type(res, 1) == DUCKDB_TYPE_VARCHAR;
+}
+
+static void print_plan(const q_out *o, q_rows *rows, idx_t shown, double elapsed_ms)
+{
+    sl_buf v;
+    sl_buf_init(&v, 0);
+    for (idx_t r = 0; r < shown; r++) {
+        if (!cell(rows, 1, r, &v) || !v.len)
+            continue;
+        fwrite(v.p, 1, v.len, o->f);
+        if (v.p[v.len - 1] != '\n')
+            fputc('\n', o->f);
+    }
+    if (o->timing)
+        fprintf(o->f, "Query took %.3f s\n", elapsed_ms / 1000.0);
+    fputc('\n', o->f);
+    sl_buf_free(&v);
+}
+
+static void print_footer(const q_out *o, idx_t shown, idx_t total, double elapsed_ms)
 {
     FILE *f = o->f;
+    if (shown < total)
+        fprintf(f, "(showing the first %llu of %llu rows; --max-rows 0 shows all)\n",
+                (unsigned long long)shown, (unsigned long long)total);
+    else
+        fprintf(f, "(%llu row%s)\n", (unsigned long long)total, total == 1 ? "" : "s");
+    if (o->timing)
+        fprintf(f, "Query took %.3f s\n", elapsed_ms / 1000.0);
+    fputc('\n', f);
+}
+
+/* A table wider than the terminal would wrap every row into an unreadable zigzag; it is
+ * shown one record at a time instead, one "name | value" line per column. */
+static void print_vertical(const q_out *o, duckdb_result *res, q_rows *rows, idx_t shown,
+                           idx_t total, double elapsed_ms)
+{
+    idx_t ncols = duckdb_column_count(res);
+    size_t namew = 0;
+    for (idx_t c = 0; c < ncols; c++) {
+        size_t w = utf8_width(duckdb_column_name(res, c));
+        namew = w > namew ? w : namew;
+    }
+    sl_buf line, d, v;
+    sl_buf_init(&line, 0);
+    sl_buf_init(&d, 0);
+    sl_buf_init(&v, 0);
+    for (idx_t r = 0; r < shown; r++) {
+        sl_buf_printf(&line, "-[ RECORD %llu ]", (unsigned long long)r + 1);
+        while (line.len < namew + 3)
+            sl_buf_addc(&line, '-');
+        sl_buf_addc(&line, '+');
+        for (size_t i = 0; i < 12; i++)
+            sl_buf_addc(&line, '-');
+        put_line(o->f, &line);
+        for (idx_t c = 0; c < ncols; c++) {
+            const char *name = duckdb_column_name(res, c);
+            sl_buf_addc(&line, ' ');
+            sl_buf_adds(&line, name);
+            line_pad(&line, namew - utf8_width(name) + 1);
+            sl_buf_adds(&line, "| ");
+            if (cell(rows, c, r, &v)) {
+                display(&d, v.p);
+                sl_buf_adds(&line, d.p);
+            } else {
+                sl_buf_adds(&line, "NULL");
+            }
+            put_line(o->f, &line);
+        }
+    }
+    print_footer(o, shown, total, elapsed_ms);
+    sl_buf_free(&line);
+    sl_buf_free(&d);
+    sl_buf_free(&v);
+}
+
+static int print_table(const q_out *o, duckdb_result *res, q_rows *rows, idx_t shown,
+                       idx_t total, double elapsed_ms)
+{
+    FILE *f = o->f;
+    if (is_plan(res)) {
+        print_plan(o, rows, shown, elapsed_ms);
+        return 0;
+    }
     idx_t ncols = duckdb_column_count(res);
     size_t *width = calloc(ncols ? ncols : 1, sizeof *width);
-    sl_buf d, line;
+    sl_buf d, line, v;
     sl_buf_init(&d, 0);
     sl_buf_init(&line, 0);
+    sl_buf_init(&v, 0);
     if (!width)
         return -ENOMEM;
     for (idx_t c = 0; c < ncols; c++)
         width[c] = utf8_width(duckdb_column_name(res, c));
     for (idx_t r = 0; r < shown; r++) {
         for (idx_t c = 0; c < ncols; c++) {
-            bool st;
-            char *v = cell(res, c, r, &st);
-            size_t w = v ? display(&d, v) : 4;
-            cell_free(v, st);
+            size_t w = cell(rows, c, r, &v) ? display(&d, v.p) : 4;
             if (w > width[c])
                 width[c] = w;
         }
+    }
+    size_t line_width = 0; /* " a | b" without the trailing space */
+    for (idx_t c = 0; c < ncols; c++)
+        line_width += width[c] + 3;
+    if (o->width && ncols > 1 && line_width - 1 > o->width) {
+        free(width);
+        sl_buf_free(&d);
+        sl_buf_free(&line);
+        sl_buf_free(&v);
+        print_vertical(o, res, rows, shown, total, elapsed_ms);
+        return 0;
     }
     /* Header: names centred, as the Presto CLI does. */
     for (idx_t c = 0; c < ncols; c++) {
@@ -153,10 +298,9 @@ static int print_table(const q_out *o, duckdb_result *res, idx_t shown, idx_t to
     put_line(f, &line);
     for (idx_t r = 0; r < shown; r++) {
         for (idx_t c = 0; c < ncols; c++) {
-            bool st;
-            char *v = cell(res, c, r, &st);
-            size_t w = v ? display(&d, v) : 4;
-            const char *text = v ? d.p : "NULL";
+            bool has = cell(rows, c, r, &v);
+            size_t w = has ? display(&d, v.p) : 4;
+            const char *text = has ? d.p : "NULL";
             sl_buf_adds(&line, c ? "| " : " ");
             if (q_type_is_numeric(duckdb_column_type(res, c))) {
                 line_pad(&line, width[c] - w);
@@ -166,21 +310,14 @@ static int print_table(const q_out *o, duckdb_result *res, idx_t shown, idx_t to
                 sl_buf_adds(&line, text);
                 line_pad(&line, width[c] - w + 1);
             }
-            cell_free(v, st);
         }
         put_line(f, &line);
     }
-    if (shown < total)
-        fprintf(f, "(showing the first %llu of %llu rows; --max-rows 0 shows all)\n",
-                (unsigned long long)shown, (unsigned long long)total);
-    else
-        fprintf(f, "(%llu row%s)\n", (unsigned long long)total, total == 1 ? "" : "s");
-    if (o->timing)
-        fprintf(f, "Query took %.3f s\n", elapsed_ms / 1000.0);
-    fputc('\n', f);
+    print_footer(o, shown, total, elapsed_ms);
     free(width);
     sl_buf_free(&d);
     sl_buf_free(&line);
+    sl_buf_free(&v);
     return 0;
 }
 
@@ -228,21 +365,13 @@ static void json_str(FILE *f, const char *v)
         free(out);
 }
 
-/* A DuckDB number as JSON: nan and inf have no JSON form and become strings. */
-static void json_num(FILE *f, const char *v)
-{
-    const char *p = v[0] == '-' ? v + 1 : v;
-    if (p[0] >= '0' && p[0] <= '9')
-        fputs(v, f);
-    else
-        json_str(f, v);
-}
-
-static int print_delimited(const q_out *o, duckdb_result *res, idx_t shown)
+static int print_delimited(const q_out *o, duckdb_result *res, q_rows *rows, idx_t shown)
 {
     FILE *f = o->f;
     idx_t ncols = duckdb_column_count(res);
     bool csv = o->fmt == Q_FMT_CSV;
+    sl_buf v;
+    sl_buf_init(&v, 0);
     for (idx_t c = 0; c < ncols; c++) {
         if (c)
             fputc(csv ? ',' : '\t', f);
@@ -253,21 +382,22 @@ static int print_delimited(const q_out *o, duckdb_result *res, idx_t shown)
         for (idx_t c = 0; c < ncols; c++) {
             if (c)
                 fputc(csv ? ',' : '\t', f);
-            bool st;
-            char *v = cell(res, c, r, &st);
-            if (v)
-                (csv ? csv_field : tsv_field)(f, v);
-            cell_free(v, st);
+            if (cell(rows, c, r, &v))
+                (csv ? csv_field : tsv_field)(f, v.p);
         }
         fputc('\n', f);
     }
+    sl_buf_free(&v);
     return 0;
 }
 
-static int print_json(const q_out *o, duckdb_result *res, idx_t shown)
+static int print_json(const q_out *o, duckdb_result *res, q_rows *rows, idx_t shown)
 {
     FILE *f = o->f;
     idx_t ncols = duckdb_column_count(res);
+    sl_buf v;
+    sl_buf_init(&v, 0);
+    int rc = 0;
     fputc('[', f);
     for (idx_t r = 0; r < shown; r++) {
         fputs(r ? ",\n{" : "\n{", f);
@@ -276,22 +406,20 @@ static int print_json(const q_out *o, duckdb_result *res, idx_t shown)
                 fputc(',', f);
             json_str(f, duckdb_column_name(res, c));
             fputc(':', f);
-            bool st;
-            char *v = cell(res, c, r, &st);
-            duckdb_type t = duckdb_column_type(res, c);
-            if (!v)
-                fputs("null", f);
-            else if (t == DUCKDB_TYPE_BOOLEAN)
-                fputs(!strcmp(v, "true") ? "true" : "false", f);
-            else if (q_type_is_numeric(t))
-                json_num(f, v);
-            else
-                json_str(f, v);
-            cell_free(v, st);
+            sl_buf_reset(&v);
+            int crc = q_rows_json(rows, c, r, &v);
+            if (crc && !rc)
+                rc = crc;
+            /* a value that could not be rendered whole is null, never broken JSON */
+            fputs(crc || !v.p ? "null" : v.p, f);
         }
         fputc('}', f);
     }
     fputs(shown ? "\n]\n" : "]\n", f);
+    sl_buf_free(&v);
+    if (rc)
+        fprintf(stderr, "warning: a value could not be rendered (%s); it is null\n",
+                strerror(-rc));
     return 0;
 }
 
@@ -305,13 +433,14 @@ static void md_cell(sl_buf *line, const char *v)
     }
 }
 
-static int print_markdown(const q_out *o, duckdb_result *res, idx_t shown)
+static int print_markdown(const q_out *o, duckdb_result *res, q_rows *rows, idx_t shown)
 {
     FILE *f = o->f;
     idx_t ncols = duckdb_column_count(res);
-    sl_buf line, d;
+    sl_buf line, d, v;
     sl_buf_init(&line, 0);
     sl_buf_init(&d, 0);
+    sl_buf_init(&v, 0);
     sl_buf_adds(&line, "|");
     for (idx_t c = 0; c < ncols; c++) {
         sl_buf_addc(&line, ' ');
@@ -326,38 +455,40 @@ static int print_markdown(const q_out *o, duckdb_result *res, idx_t shown)
     for (idx_t r = 0; r < shown; r++) {
         sl_buf_adds(&line, "|");
         for (idx_t c = 0; c < ncols; c++) {
-            bool st;
-            char *v = cell(res, c, r, &st);
             sl_buf_addc(&line, ' ');
-            if (v) {
-                display(&d, v);
+            if (cell(rows, c, r, &v)) {
+                display(&d, v.p);
                 md_cell(&line, d.p);
             } else {
                 sl_buf_adds(&line, "NULL");
             }
             sl_buf_adds(&line, " |");
-            cell_free(v, st);
         }
         put_line(f, &line);
     }
     sl_buf_free(&line);
     sl_buf_free(&d);
+    sl_buf_free(&v);
     return 0;
 }
 
 int q_print(const q_out *o, duckdb_result *res, double elapsed_ms)
 {
-    idx_t total = duckdb_row_count(res);
+    q_rows *rows = NULL;
+    if (q_rows_open(res, &rows))
+        return -ENOMEM;
+    idx_t total = q_rows_count(rows);
     idx_t shown = o->max_rows && total > o->max_rows ? (idx_t)o->max_rows : total;
     int rc;
     clearerr(o->f);
     switch (o->fmt) {
-    case Q_FMT_TABLE: rc = print_table(o, res, shown, total, elapsed_ms); break;
+    case Q_FMT_TABLE: rc = print_table(o, res, rows, shown, total, elapsed_ms); break;
     case Q_FMT_CSV:
-    case Q_FMT_TSV: rc = print_delimited(o, res, shown); break;
-    case Q_FMT_JSON: rc = print_json(o, res, shown); break;
-    default: rc = print_markdown(o, res, shown); break;
+    case Q_FMT_TSV: rc = print_delimited(o, res, rows, shown); break;
+    case Q_FMT_JSON: rc = print_json(o, res, rows, shown); break;
+    default: rc = print_markdown(o, res, rows, shown); break;
     }
+    q_rows_close(rows);
     if (o->fmt != Q_FMT_TABLE && shown < total)
         fprintf(stderr, "note: showing the first %llu of %llu rows; --max-rows 0 shows all\n",
                 (unsigned long long)shown, (unsigned long long)total);

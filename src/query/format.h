@@ -24,6 +24,9 @@ typedef struct q_out {
     FILE    *f;
     uint64_t max_rows;  /* 0 = no limit */
     bool     timing;    /* table format: print the time taken after the row count */
+    unsigned width;     /* table format: the terminal's columns; a table wider than this is
+                           shown one value per line ("-[ RECORD 1 ]-"), as psql's \x auto
+                           does. 0: never */
 } q_out;
 
 /* Prints one result. Returns 0, or -errno when writing failed (disk full, closed pipe). */

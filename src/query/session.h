@@ -18,6 +18,8 @@ typedef struct q_session {
     q_engine *eng;
     q_out     out;
     int       errors;  /* statements that failed so far */
+    bool      tty;     /* out.f is a terminal: out.width follows its size (read before each
+                          statement, so a resized window counts) */
 } q_session;
 
 /* Runs one statement (blank ones are skipped) and prints its result to the session output

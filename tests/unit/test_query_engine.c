@@ -101,6 +101,92 @@ static void test_views(void)
     q_engine_close(e);
 }
 
+/* The first row's first column as text (malloc'd), or NULL on an error. */
+static char *text(q_engine *e, const char *sql)
+{
+    duckdb_result r;
+    double ms;
+    if (q_engine_query(e, sql, &r, &ms)) {
+        fprintf(stderr, "  %s: %s\n", sql, q_engine_error(e));
+        return NULL;
+    }
+    char *v = duckdb_value_varchar(&r, 0, 0);
+    char *out = v ? strdup(v) : NULL;
+    duckdb_free(v);
+    duckdb_destroy_result(&r);
+    return out;
+}
+
+#define CHECK_TEXT(e, sql, want)                                                           \
+    do {                                                                                   \
+        char *got_ = text(e, sql);                                                         \
+        CHECK_STR(got_, want);                                                             \
+        free(got_);                                                                        \
+    } while (0)
+
+/* A column the catalog declares but no file holds yet is NULL with the catalog's type, and
+ * a view has exactly the catalog's columns in the catalog's order, whatever the files hold
+ * (a file column the catalog does not know, another column order). */
+static void test_catalog_schema(void)
+{
+    const char *dir;
+    q_engine *e = open_fixture(&dir);
+    CHECK(e != NULL);
+    if (!e)
+        return;
+    const char *joins_cols = "event_id VARCHAR, event_type VARCHAR, received_at TIMESTAMP, "
+                             "host VARCHAR, user_agent VARCHAR, accept VARCHAR, guild VARCHAR";
+    char want[512];
+    snprintf(want, sizeof want, "%s, dt VARCHAR", joins_cols);
+    const char *describe =
+        "select string_agg(column_name || ' ' || column_type, ', ') from (describe joins)";
+    CHECK_TEXT(e, describe, want);
+
+    /* schema version 2 adds two columns; no file has them */
+    wh_table *t = NULL;
+    sl_err err = {0};
+    CHECK(wh_catalog_read(dir, "joins", &t, &err) == 0);
+    if (!t)
+        return;
+    wh_column *cols = realloc(t->cols, (t->ncols + 2) * sizeof *cols);
+    CHECK(cols != NULL);
+    if (!cols)
+        return;
+    t->cols = cols;
+    cols[t->ncols++] = (wh_column){strdup("level"), SPEC_COL_BIGINT};
+    cols[t->ncols++] = (wh_column){strdup("seen"), SPEC_COL_TIMESTAMP};
+    t->schema_version = 2;
+    CHECK(wh_catalog_write(dir, t, &err) == 0);
+    wh_table_free(t);
+    CHECK(scalar(e, "select count(*) from joins where level is null and seen is null") == 6);
+    CHECK_TEXT(e, "select typeof(level) || ' ' || typeof(seen) from joins limit 1",
+               "BIGINT TIMESTAMP");
+    snprintf(want, sizeof want, "%s, level BIGINT, seen TIMESTAMP, dt VARCHAR", joins_cols);
+    CHECK_TEXT(e, describe, want);
+
+    /* a file with the new column, a column the catalog lacks, in another order */
+    char sql[1400], d[600];
+    snprintf(d, sizeof d, "%s/warehouse/joins/dt=2026-11-24", dir);
+    CHECK(fx_mkdirs(d) == 0);
+    duckdb_database db;
+    duckdb_connection con;
+    duckdb_open(NULL, &db);
+    duckdb_connect(db, &con);
+    snprintf(sql, sizeof sql,
+             "COPY (SELECT 7::BIGINT AS level, 'x' AS unknown, 'j7' AS event_id, 'elves' AS "
+             "guild) TO '%s/part-0-6-6.parquet' (FORMAT parquet)", d);
+    CHECK(fx_sql(con, sql) == 0);
+    duckdb_disconnect(&con);
+    duckdb_close(&db);
+    CHECK(scalar(e, "select count(*) from joins") == 7);
+    CHECK(scalar(e, "select sum(level) from joins") == 7);
+    CHECK_TEXT(e, "select guild || ' ' || dt from joins where event_id = 'j7'",
+               "elves 2026-11-24");
+    CHECK_TEXT(e, describe, want);
+    CHECK(scalar(e, "select count(*) from joins where host is null") == 1);
+    q_engine_close(e);
+}
+
 static void test_split(void)
 {
     const char *s = "select ';' as a; select 2";
@@ -120,5 +206,6 @@ int main(void)
     RUN(test_split);
     RUN(test_duckdb_locks);
     RUN(test_views);
+    RUN(test_catalog_schema);
     return test_summary();
 }
