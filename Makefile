@@ -12,7 +12,7 @@
 BUILD     ?= build
 DEPS      := .deps
 DUCKDB    := $(DEPS)/duckdb
-PKGS      := libh2o-evloop rdkafka yaml-0.1 libedit openssl zlib
+PKGS      := libh2o-evloop rdkafka yaml-0.1 libedit openssl zlib snappy libzstd
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 DEB_PKGS=(
   build-essential pkg-config clang libclang-rt-14-dev
   libh2o-evloop-dev libssl-dev zlib1g-dev libyaml-dev libedit-dev librdkafka-dev
+  libsnappy-dev libzstd-dev
   kcat wrk apache2-utils nginx-light curl python3 npm
   chromium chromium-driver openssl ca-certificates procps tmux bsdutils
 )
