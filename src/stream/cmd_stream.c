@@ -39,8 +39,8 @@ static void usage(FILE *out)
             "  --max-batch-bytes SIZE record bytes per batch (default 256MiB)\n"
             "  --compression C        snappy (default), zstd, gzip or uncompressed\n"
             "  --row-group-size N     Parquet rows per row group (default 122880)\n"
-            "  --threads N            DuckDB threads (default 1: each file is encoded by its own\n"
-            "                         thread; the files of a batch are written in parallel)\n"
+            "  --threads N            threads that encode a batch's files in parallel (default:\n"
+            "                         one per core, at most 4)\n"
             "  --job NAME             checkpoint name under <data dir>/stream/ (default stream);\n"
             "                         with Kafka also the consumer group sluice-NAME\n"
             BUS_HELP_OPTIONS
@@ -131,9 +131,9 @@ int cmd_stream(int argc, char **argv)
             o.row_group_size = v;
             break;
         case 'T':
-            if (cli_parse_u64(optarg, 1, 256, &v) < 0)
-                return cli_usage_error("stream", "invalid --threads '%s' (1..256)", optarg);
-            o.threads = (int)v;
+            if (cli_parse_u64(optarg, 1, 16, &v) < 0)
+                return cli_usage_error("stream", "invalid --threads '%s' (1..16)", optarg);
+            o.lanes = (int)v;
             break;
         case 'h':
             usage(stdout);

@@ -44,8 +44,7 @@ typedef struct stream_opts {
     uint64_t    max_batch_bytes;  /* bytes of records per batch; default 256 MiB */
     const char *compression;      /* default "snappy" */
     uint64_t    row_group_size;   /* default 122880 */
-    int         threads;          /* DuckDB threads, 0 = default */
-    int         lanes;            /* files written at once; 0 = cores, at most 4 */
+    int         lanes;            /* files encoded at once (threads); 0 = cores, at most 4 */
     bool        progress;         /* --once: progress line (stderr is a terminal) */
     bool        quiet;            /* no per-batch log lines */
     volatile sig_atomic_t *stop;  /* set to stop after the current batch */

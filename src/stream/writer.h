@@ -1,11 +1,8 @@
-/* writer.h — typed rows → one Parquet file, through DuckDB's C API, never visible half-made.
+/* writer.h — typed rows → one Parquet file, never visible half-made.
  *
- * For each (table, dt) of a batch, the rows stream from a C-API table function
- * (sluice_rows_<lane>(), filled from the cells as data chunks; no staging table, no SQL per
- * row, column names bound through the API, never through SQL text) into
- *     COPY (SELECT * FROM sluice_rows_<lane>()) TO '<dir>/.tmp-part-P-F-L'
- *          (FORMAT parquet, COMPRESSION ..., ROW_GROUP_SIZE ...)
- * and fsynced (stream_writer_encode); once the stream has recorded the batch, the file is
+ * For each (table, dt) of a batch, the rows are transposed into column arrays and
+ * written by the native Parquet writer (src/parquet/) to '<dir>/.tmp-part-P-F-L', which
+ * is fsynced (stream_writer_encode); once the stream has recorded the batch, the file is
  * renamed to <dir>/part-P-F-L.parquet (stream_writer_publish; it replaces a file of a
  * replayed batch) and the directory remembered for stream_writer_sync_dirs(). The
  * temporary name does not end in .parquet, so `*.parquet` globs never pick it up.
@@ -29,10 +26,10 @@ typedef struct stream_rowref {
 
 typedef struct stream_writer stream_writer;
 
-/* compression: "snappy", "zstd", "gzip", "uncompressed". threads: DuckDB threads (0: its
- * default). lanes: how many files may be written at once (one connection each). */
+/* compression: "snappy", "zstd", "gzip", "uncompressed". lanes: how many files may be
+ * encoded at once (each lane has its own Parquet writer and scratch memory). */
 int  stream_writer_open(stream_writer **out, const char *compression, uint64_t row_group_size,
-                        int threads, int lanes, sl_err *err);
+                        int lanes, sl_err *err);
 void stream_writer_close(stream_writer *w);   /* NULL is fine */
 
 /* Step 1 of a file, on lane `lane` (0..lanes-1; each lane used by one thread at a time,
@@ -61,8 +58,5 @@ int stream_writer_sync_dirs(stream_writer *w, sl_err *err);
 /* Removes leftover .tmp-* files under <warehouse>/<table>/dt=... (after a crash). Returns
  * how many were removed, or <0. */
 int stream_writer_remove_temps(const char *warehouse_dir, sl_err *err);
-
-/* The DuckDB type of a spec column type. */
-int stream_duckdb_type(spec_col_type t);
 
 #endif

@@ -58,7 +58,8 @@ static const char *const up_help =
     "  --data-dir DIR        data directory (default ./sluice-data)\n"
     "  --fsync MODE          always | never | interval[=MS] (default interval=1000)\n"
     "  --trigger DURATION    one micro-batch per interval (default 1s)\n"
-    "  --stream-threads N    DuckDB threads of the stream (default: all cores)\n"
+    "  --stream-threads N    threads that encode the stream's files (default: one per\n"
+    "                        core, at most 4)\n"
     "  --sql-timeout DUR     statement timeout of the dashboard's SQL console (default 10s)\n"
     "  --sql-max-rows N      rows the console shows at most (default 1000)\n"
     COLL_HELP_OPTIONS
@@ -267,10 +268,10 @@ int cmd_up(int argc, char **argv)
             job.opts.trigger_ms = v;
             break;
         case 'S':
-            if (cli_parse_u64(optarg, 1, 256, &v) < 0)
-                return cli_usage_error(cmd, "--stream-threads: expected 1..256, got '%s'",
+            if (cli_parse_u64(optarg, 1, 16, &v) < 0)
+                return cli_usage_error(cmd, "--stream-threads: expected 1..16, got '%s'",
                                        optarg);
-            job.opts.threads = (int)v;
+            job.opts.lanes = (int)v;
             break;
         case 'Q':
             if (cli_parse_duration_ms(optarg, 1000, &v) < 0 || v == 0)

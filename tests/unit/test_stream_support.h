@@ -63,7 +63,7 @@ static int ts_run_once(const char *dir, const char *spec_path, stream_stats *st)
     o.once = true;
     o.quiet = true;
     o.log = stderr;
-    o.threads = 2;
+    o.lanes = 2;
     stream_stats local;
     int rc = stream_run(app, &o, st ? st : &local, &err);
     if (rc < 0)

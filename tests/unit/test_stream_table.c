@@ -262,6 +262,66 @@ static void test_string_values_and_pipelined_batches(void)
     CHECK(!exists(dir, "warehouse/events/dt=2026-11-21/.tmp-part-0-9-10"));
 }
 
+/* A batch as large as the defaults allow, read back value by value: dictionary columns
+ * with hundreds of values (several data pages of indices), PLAIN ids, NULLs, timestamps
+ * and the raw text; a batch over the parallel-routing threshold (two routers) keeps every
+ * table in offset order. */
+static void test_large_batches_every_value(void)
+{
+    enum { N = 60000 };
+    const char *dir = test_tmpdir();
+    const char *spec = ts_write_spec(dir, game_spec);
+    char **lines = calloc(N, sizeof *lines);
+    uint64_t raw_bytes = 0;
+    for (size_t i = 0; i < N; i++) {
+        char host[40] = "";
+        if (i % 10)   /* every tenth event has no Host: NULL */
+            snprintf(host, sizeof host, ",\"Host\":\"h%03zu\"",
+                     (size_t)(i * 2654435761u % 4294967296u % 300));
+        int ms = (int)(i % 1000), sec = (int)(i / 1000 % 60), min = (int)(i / 60000);
+        if (i % 2)
+            asprintf(&lines[i], "{\"event_type\":\"purchase_sword\",\"event_id\":\"id%06zu\","
+                     "\"received_at\":\"2026-11-21T10:%02d:%02d.%03dZ\"%s,\"description\":"
+                     "\"d%zu\",\"strength\":%zu}", i, min, sec, ms, host, i % 3, i % 11);
+        else
+            asprintf(&lines[i], "{\"event_type\":\"join_guild\",\"event_id\":\"id%06zu\","
+                     "\"received_at\":\"2026-11-21T10:%02d:%02d.%03dZ\"%s,\"guild_name\":"
+                     "\"g%zu\"}", i, min, sec, ms, host, i % 500);
+        raw_bytes += strlen(lines[i]);
+    }
+    CHECK(ts_fill(dir, (const char *const *)lines, N) == 0);
+    for (size_t i = 0; i < N; i++)
+        free(lines[i]);
+    free(lines);
+    stream_stats st = {0};
+    CHECK(ts_run_once(dir, spec, &st) == 0);
+    CHECK_EQ_U64(st.events, N);
+    CHECK_EQ_U64(st.rejected, 0);
+    /* every value from the formula it was made by */
+    char want[128];
+    snprintf(want, sizeof want, "60000|54000|0|0|0|%" PRIu64 "\n", raw_bytes);
+    CHECK_Q("SELECT count(*), count(host), "
+            "count(*) FILTER (WHERE host IS DISTINCT FROM CASE WHEN i % 10 = 0 THEN NULL "
+            "  ELSE 'h' || lpad((i * 2654435761 % 4294967296 % 300)::VARCHAR, 3, '0') END), "
+            "count(*) FILTER (WHERE received_at <> TIMESTAMP '2026-11-21 10:00:00' + "
+            "  INTERVAL (i) MILLISECOND), "
+            "count(*) FILTER (WHERE event_type <> CASE WHEN i % 2 = 1 THEN 'purchase_sword' "
+            "  ELSE 'join_guild' END), sum(strlen(raw_event)) "
+            "FROM (SELECT *, CAST(substr(event_id, 3) AS BIGINT) AS i FROM %T)",
+            dir, "events", want);
+    CHECK_Q("SELECT count(*), count(*) FILTER (WHERE description <> 'd' || (i % 3)::VARCHAR "
+            "  OR strength <> i % 11 OR i % 2 <> 1), count(DISTINCT host) "
+            "FROM (SELECT *, CAST(substr(event_id, 3) AS BIGINT) AS i FROM %T)",
+            dir, "purchases", "30000|0|150\n");
+    CHECK_Q("SELECT count(*), count(*) FILTER (WHERE guild_name <> 'g' || (i % 500)::VARCHAR), "
+            "count(DISTINCT guild_name) "
+            "FROM (SELECT *, CAST(substr(event_id, 3) AS BIGINT) AS i FROM %T)",
+            dir, "joins", "30000|0|250\n");
+    /* offset order inside each file */
+    CHECK_Q("SELECT count(*) FROM (SELECT event_id, lag(event_id) OVER () AS prev "
+            "FROM %T) WHERE prev >= event_id", dir, "events", "0\n");
+}
+
 static void test_bad_config(void)
 {
     const char *dir = test_tmpdir();
@@ -290,6 +350,7 @@ int main(void)
     RUN(test_replay_after_crash);
     RUN(test_schema_evolution);
     RUN(test_string_values_and_pipelined_batches);
+    RUN(test_large_batches_every_value);
     RUN(test_bad_config);
     return test_summary();
 }
