@@ -3,9 +3,8 @@
 # final run: every event_id of the log is in `events` exactly once, every routed table
 # holds exactly its expected count, no temporary file is left.
 # Sizes: SLUICE_CRASH_EVENTS (default 50000; the issue's full run: 200000) and
-# SLUICE_CRASH_KILLS (default 8). The random delay before each kill is the kill moment
-# itself, not a wait for a condition. (tests/unit/test_stream_crash.c does the same
-# in-process with more kills.)
+# SLUICE_CRASH_KILLS (default 8; the runs stop early when the backlog is done). (tests/unit/
+# test_stream_crash.c does the same in-process with more kills.)
 source "$(dirname "$0")/../lib.sh"
 N=${SLUICE_CRASH_EVENTS:-50000}
 K=${SLUICE_CRASH_KILLS:-8}
@@ -26,15 +25,27 @@ for i in range(n):
 PY
 "$SLUICE" produce --topic events --data-dir "$D" < "$T/e.ndjson" 2>/dev/null
 B=$(( N / 40 > 100 ? N / 40 : 100 ))
-killed=0
+killed=0 runs=0
+# Each run is killed while it works: after its checkpoint has moved 0, 1 or 2 times
+# (polled), plus a random 0-40 ms — that delay is the kill moment itself, so kills land
+# in every step of a batch (routing, encoding, offset log, renames, checkpoint).
+ckpt() { cat "$D/stream/stream.checkpoint" 2>/dev/null || true; }
 for ((k = 0; k < K; k++)); do
   "$SLUICE" stream --app apps/game.yaml --data-dir "$D" --once --quiet --max-batch "$B" 2>>"$T/runs.err" &
-  pid=$!
-  sleep "$(printf '0.%03d' $(( 50 + RANDOM % 400 )))"
+  pid=$! runs=$((runs + 1))
+  moves=$(( RANDOM % 3 )) last=$(ckpt)
+  deadline=$(( $(date +%s) + 60 ))
+  while (( moves > 0 )) && kill -0 "$pid" 2>/dev/null && (( $(date +%s) < deadline )); do
+    now=$(ckpt)
+    if [ "$now" != "$last" ]; then moves=$((moves - 1)); last=$now; fi
+  done
+  sleep "$(printf '0.%03d' $(( RANDOM % 40 )))"
   if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
   wait "$pid" 2>/dev/null || true
+  grep -q "^next $N\$" "$D/stream/stream.checkpoint" 2>/dev/null && break   # backlog done
 done
-echo "killed $killed of $K runs; checkpoint before the final run: $(grep '^next' "$D/stream/stream.checkpoint" 2>/dev/null || echo none)"
+echo "killed $killed of $runs runs; checkpoint before the final run: $(grep '^next' "$D/stream/stream.checkpoint" 2>/dev/null || echo none)"
+(( killed * 2 > runs )) || fail "only $killed of $runs runs were killed while working"
 "$SLUICE" stream --app apps/game.yaml --data-dir "$D" --once 2>"$T/final.err" ||
   { cat "$T/final.err"; fail "final run failed"; }
 ls -a "$D"/warehouse/*/dt=*/ | grep -q '^\.tmp-' && fail "temporary file left"
