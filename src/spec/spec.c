@@ -20,6 +20,7 @@
  *         columns: {description: varchar, strength: {type: bigint, field: strength}}
  *         raw_event: false
  *         infer: false
+ *         partition_by: received_at   # a timestamp column: its UTC day is the dt= folder
  *
  * Every mistake becomes "<file>:<line>: <problem>" with -EINVAL; the first one stops the
  * load. Lines are 1-based, taken from libyaml's marks of the offending node.
@@ -177,6 +178,7 @@ void spec_free(spec_app *app)
             free(t->cols[j].field);
         }
         free(t->cols);
+        free(t->partition_by);
     }
     free(app->tables);
     free(app->file);
@@ -1105,14 +1107,15 @@ static int parse_column(loader *ld, spec_table *t, const yaml_node_t *k, const y
 
 static int parse_table(loader *ld, const yaml_node_t *n, spec_table *t)
 {
-    static const char *const keys[] = {"name", "events", "columns", "raw_event", "infer", NULL};
+    static const char *const keys[] = {"name",  "events",       "columns", "raw_event",
+                                       "infer", "partition_by", NULL};
     int rc = want_map(ld, n, "a table", keys);
     if (rc < 0)
         return rc;
     t->line = line_of(n);
     yaml_node_t *name = map_get(ld, n, "name"), *events = map_get(ld, n, "events"),
                 *cols = map_get(ld, n, "columns"), *raw = map_get(ld, n, "raw_event"),
-                *infer = map_get(ld, n, "infer");
+                *infer = map_get(ld, n, "infer"), *part = map_get(ld, n, "partition_by");
     if (!name)
         return bad(ld, n, "table needs 'name'");
     if ((rc = dup_str(ld, name, "table name", &t->name)) < 0)
@@ -1172,6 +1175,16 @@ static int parse_table(loader *ld, const yaml_node_t *n, spec_table *t)
         yaml_node_pair_t *p = &cols->data.mapping.pairs.start[i];
         if ((rc = parse_column(ld, t, node_at(ld, p->key), node_at(ld, p->value))) < 0)
             return rc;
+    }
+    if (part) {
+        if ((rc = dup_str(ld, part, "partition_by", &t->partition_by)) < 0)
+            return rc;
+        size_t k = 0;
+        while (k < t->ncols && strcmp(t->cols[k].name, t->partition_by))
+            k++;
+        if (k == t->ncols || t->cols[k].type != SPEC_COL_TIMESTAMP)
+            return bad(ld, part, "table '%s': partition_by '%s' is not a timestamp column of "
+                                 "the table", t->name, t->partition_by);
     }
     return 0;
 }

@@ -47,6 +47,8 @@ typedef struct spec_table {
                                 (not in cols: consumers append it after cols; no table may
                                 declare a column named raw_event) */
     bool         infer;      /* unknown fields become new nullable columns in later files */
+    char        *partition_by;   /* the timestamp column whose UTC day names the dt=
+                                    partition of a row; NULL: received_at */
     int          line;
 } spec_table;
 

@@ -57,6 +57,8 @@ typedef struct tbl {
     size_t            catalog_ncols;  /* columns the catalog file has; 0 = no file yet */
     int               schema_version;
     char             *created_at;
+    int               part_col;       /* spec partition_by: its schema column, or -1 for
+                                         received_at */
 } tbl;
 
 /* One table's rows in one batch, with the schema they were built with (a snapshot: the
@@ -531,7 +533,11 @@ static int route_one(stream_ctx *c, router *rt, const log_record *r, sl_err *err
         if (!keep)
             return sl_err_set(err, -ENOMEM, true, "batch memory cap reached");
         memcpy(keep, cells[i], n * sizeof *keep);
-        if (tbl_push(&rt->t[i], keep, (uint32_t)n, day) < 0)
+        /* the row's dt: the partition column's day, received_at's when it is NULL */
+        int64_t tday = day;
+        if (t->part_col >= 0 && keep[t->part_col].kind == STREAM_CELL_TS)
+            tday = stream_us_to_days(keep[t->part_col].v.i);
+        if (tbl_push(&rt->t[i], keep, (uint32_t)n, tday) < 0)
             return sl_err_errno(err, ENOMEM, "batch rows");
     }
     return 0;
@@ -1652,6 +1658,10 @@ int stream_run(const spec_app *app, const stream_opts *o, stream_stats *st, sl_e
         c.ntables = i + 1;
         if ((rc = stream_schema_from_spec(&c.tables[i].schema, &app->tables[i], err)) < 0)
             goto out;
+        c.tables[i].part_col = app->tables[i].partition_by
+                                   ? stream_schema_find(&c.tables[i].schema,
+                                                        app->tables[i].partition_by)
+                                   : -1;
     }
     c.ntables = app->ntables + 1;
     for (int k = 0; k < ROUTERS; k++)
@@ -1665,6 +1675,7 @@ int stream_run(const spec_app *app, const stream_opts *o, stream_stats *st, sl_e
         c.parallel &= !c.tables[i].schema.infer;
     if ((rc = rejected_schema(&c.tables[app->ntables].schema, err)) < 0)
         goto out;
+    c.tables[app->ntables].part_col = -1;
     for (size_t i = 0; i < c.ntables; i++)
         if ((rc = tbl_load_catalog(&c, &c.tables[i], err)) < 0)
             goto out;

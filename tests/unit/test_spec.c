@@ -258,6 +258,10 @@ static const struct bad_case {
     {"app: t\ntables:\n  - {name: t1, events: [x]}\n  - {name: t1, events: [y]}\n", 4,
      "duplicate table 't1' (first at line 3)"},
     {"app: t\ntables:\n  - {name: t1, events: x, partition: dt}\n", 3, "unknown key 'partition' in a table"},
+    {"app: t\ntables:\n  - name: t1\n    events: [x]\n    partition_by: when\n", 5,
+     "table 't1': partition_by 'when' is not a timestamp column"},
+    {"app: t\ntables:\n  - name: t1\n    events: [x]\n    columns: {n: bigint}\n    partition_by: n\n", 6,
+     "partition_by 'n' is not a timestamp column"},
     {"app: t\nroutes: [{path: /x}]\n---\napp: u\n", 4, "one YAML document"},
 };
 
@@ -334,7 +338,8 @@ static void test_defaults_and_forms(void)
                     "    infer: true\n"
                     "    columns:\n"
                     "      n: int\n"
-                    "      s: {type: string, field: S-Field}\n";
+                    "      s: {type: string, field: S-Field}\n"
+                    "    partition_by: received_at\n";
     spec_app *app = NULL;
     sl_err err = {0};
     int rc = spec_load_mem("ok.yaml", y, strlen(y), &app, &err);
@@ -359,6 +364,7 @@ static void test_defaults_and_forms(void)
     CHECK(field(b, "q")->kind == SPEC_GEN_QUERY && field(b, "q")->json == NULL);
     const spec_table *t = table(app, "t1");
     CHECK(t && t->infer && !t->raw_event && t->nevents == 1 && t->ncols == spec_ncommon_columns + 2);
+    CHECK(t && t->partition_by && !strcmp(t->partition_by, "received_at"));
     CHECK(column(t, "n") && column(t, "n")->type == SPEC_COL_BIGINT && !column(t, "n")->field);
     CHECK(column(t, "s") && !strcmp(column(t, "s")->field, "S-Field"));
     CHECK(column(t, "n") && column(t, "n")->line == 27);

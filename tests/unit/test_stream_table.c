@@ -322,6 +322,40 @@ static void test_large_batches_every_value(void)
             "FROM %T) WHERE prev >= event_id", dir, "events", "0\n");
 }
 
+/* partition_by: a table partitioned by the app's own timestamp column; a row without
+ * one goes by received_at; the other tables keep received_at. */
+static void test_partition_by(void)
+{
+    const char *dir = test_tmpdir();
+    const char *spec = ts_write_spec(dir,
+        "app: t\n"
+        "tables:\n"
+        "  - name: orders\n"
+        "    events: [order]\n"
+        "    columns:\n"
+        "      event_timestamp: timestamp\n"
+        "    partition_by: event_timestamp\n"
+        "  - name: events\n"
+        "    events: [\"*\"]\n");
+#define O(id, ts) "{\"event_type\":\"order\",\"event_id\":\"" id "\"," DAY1 ts "}"
+    const char *lines[] = {
+        O("o1", ",\"event_timestamp\":\"2026-11-14T20:00:00Z\""),
+        O("o2", ",\"event_timestamp\":\"2026-11-15T23:59:59.999+00:00\""),
+        O("o3", ",\"event_timestamp\":\"2026-11-16T01:30:00+05:00\""),   /* 15th in UTC */
+        O("o4", ""),                                                  /* by received_at */
+    };
+#undef O
+    CHECK(ts_fill(dir, lines, 4) == 0);
+    stream_stats st = {0};
+    CHECK(ts_run_once(dir, spec, &st) == 0);
+    CHECK_EQ_U64(st.rejected, 0);
+    CHECK_Q("SELECT dt, string_agg(event_id, ',' ORDER BY event_id) FROM %T GROUP BY dt "
+            "ORDER BY dt", dir, "orders",
+            "2026-11-14|o1\n2026-11-15|o2,o3\n2026-11-21|o4\n");
+    CHECK(exists(dir, "warehouse/orders/dt=2026-11-14/part-0-0-3.parquet"));
+    CHECK_Q("SELECT dt, count(*) FROM %T GROUP BY dt", dir, "events", "2026-11-21|4\n");
+}
+
 static void test_bad_config(void)
 {
     const char *dir = test_tmpdir();
@@ -351,6 +385,7 @@ int main(void)
     RUN(test_schema_evolution);
     RUN(test_string_values_and_pipelined_batches);
     RUN(test_large_batches_every_value);
+    RUN(test_partition_by);
     RUN(test_bad_config);
     return test_summary();
 }
