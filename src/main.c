@@ -4,10 +4,8 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "common/version.h"
 
-#ifndef SLUICE_VERSION
-#define SLUICE_VERSION "0.1.0"
-#endif
 
 struct command {
     const char *name;

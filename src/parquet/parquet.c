@@ -380,15 +380,12 @@ static void set_stat(uint8_t *dst, uint8_t *dlen, const void *p, size_t n)
 }
 
 /* Min/max of strings (unsigned byte order) over n values, the i-th at byte offset
- * i * stride from first, skipping null rows: false when a value is too long to be kept
- * (or there is none). */
-static bool string_minmax(chunk_meta *cm, const pq_str *first, size_t stride, size_t n,
-                          const uint8_t *null)
+ * i * stride from first (the dictionary's entries): false when a value is too long to be
+ * kept, or there is none. */
+static bool string_minmax(chunk_meta *cm, const pq_str *first, size_t stride, size_t n)
 {
     const pq_str *mn = NULL, *mx = NULL;
     for (size_t i = 0; i < n; i++) {
-        if (null && null[i])
-            continue;
         const pq_str *v = (const pq_str *)(const void *)((const char *)first + i * stride);
         if (v->len > PQ_STAT_MAX)
             return false;
@@ -537,7 +534,7 @@ static int write_string_dict(pq_writer *w, chunk_meta *cm, const pq_dict *d, siz
     if (rc < 0)
         return rc;
     /* statistics from the entries */
-    cm->has_minmax = string_minmax(cm, &d->ents[0].s, sizeof *d->ents, d->nents, NULL);
+    cm->has_minmax = string_minmax(cm, &d->ents[0].s, sizeof *d->ents, d->nents);
     /* data pages: levels, then bit width and the indices */
     int bw = pq_bit_width(d->nents > 1 ? (uint32_t)(d->nents - 1) : 1);
     size_t k = 0;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/version.h"
 #include "parquet/parquet.h"
 #include "stream/checkpoint.h"
 
@@ -42,7 +43,7 @@ int stream_writer_open(stream_writer **out, const char *compression, uint64_t ro
         return sl_err_set(err, -EINVAL, false,
                           "unknown compression '%s' (snappy, zstd, gzip, uncompressed)",
                           compression);
-    po.created_by = "sluice";
+    po.created_by = "sluice version " SLUICE_VERSION;   /* the form parquet-mr parses */
     stream_writer *w = calloc(1, sizeof *w);
     if (!w)
         return sl_err_errno(err, ENOMEM, "writer");
