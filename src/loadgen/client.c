@@ -5,8 +5,13 @@
  * SLOT_BATCH slots at a time) and the progress counters (written by the worker, read by
  * the monitor about once a second; each worker is cache-line aligned so that one
  * worker's writes never evict another's data). Sockets are registered once, edge
- * triggered, for both directions; a read that returns less than asked for means the
- * socket was drained, which saves the extra read-until-EAGAIN call per answer.
+ * triggered, for both directions and for the peer's close (EPOLLRDHUP); a read that
+ * returns less than asked for means the socket was drained, which saves the extra
+ * read-until-EAGAIN call per answer. That shortcut alone would lose a close that came
+ * with the last bytes (a close-delimited or truncated answer): edge-triggered epoll
+ * reports the FIN once, together with the data, and never again. So an event that says
+ * EPOLLRDHUP marks the connection peer_closed, and a peer-closed socket is read until
+ * recv() says 0 (or EAGAIN).
  *
  * Cost per request, which is what decides how hard we can drive a server that shares the
  * machine's cores with us: one send() of the pre-formatted request, one recv() into the
@@ -58,6 +63,7 @@ struct conn {
     enum conn_state state;
     bool           reused;      /* an answer already came on this socket */
     bool           out_armed;   /* EPOLLOUT is in the socket's epoll interest */
+    bool           peer_closed; /* epoll said EPOLLRDHUP: the server sent its FIN */
     /* the request in progress */
     uint32_t       req;
     uint64_t       t_start;     /* latency origin: slot taken (closed) or due (open) */
@@ -150,6 +156,7 @@ static void conn_close(struct conn *c)
         c->fd = -1;
     }
     c->reused = false;
+    c->peer_closed = false;
     c->hlen = 0;
 }
 
@@ -160,7 +167,8 @@ static bool arm_out(struct worker *w, struct conn *c, bool on)
 {
     if (c->out_armed == on)
         return true;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLET | (on ? EPOLLOUT : 0), .data.ptr = c};
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (on ? EPOLLOUT : 0),
+                             .data.ptr = c};
     if (epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &ev) != 0)
         return false;
     c->out_armed = on;
@@ -202,7 +210,7 @@ static void start_connect(struct worker *w, struct conn *c, uint64_t now)
     }
     int one = 1;
     (void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET, .data.ptr = c};
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
     if (epoll_ctl(w->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
         fail_request(w, c, LG_ERR_CONNECT, now);
         return;
@@ -315,7 +323,9 @@ static void answer_complete(struct worker *w, struct conn *c, uint64_t now)
     w->st.last_answer_ns = now;
     atomic_store_explicit(&w->prog_answered, w->st.answered, memory_order_relaxed);
     w->busy--;
-    if (!w->sh->cfg->keepalive || c->resp.close_after)
+    /* a server that closed without saying Connection: close gets no further request on
+     * this socket when we already know it */
+    if (!w->sh->cfg->keepalive || c->resp.close_after || c->peer_closed)
         conn_close(c);
     else
         c->reused = true;
@@ -424,7 +434,7 @@ static void on_readable(struct worker *w, struct conn *c, uint64_t now)
         /* the request is over (or the socket changed hands): stop reading it here */
         if (c->state != C_READING || c->fd < 0)
             return;
-        if ((size_t)n < room)
+        if ((size_t)n < room && !c->peer_closed)
             return;   /* drained: edge-triggered epoll reports the next arrival */
     }
 }
@@ -443,6 +453,8 @@ static void on_idle_event(struct worker *w, struct conn *c)
 
 static void on_event(struct worker *w, struct conn *c, uint32_t events, uint64_t now)
 {
+    if (events & EPOLLRDHUP)
+        c->peer_closed = true;   /* read on to the end: no other event will come */
     switch (c->state) {
     case C_CONNECTING:
         if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
@@ -454,22 +466,22 @@ static void on_event(struct worker *w, struct conn *c, uint32_t events, uint64_t
             }
             c->state = C_WRITING;
             send_request(w, c, now);
-            if (c->state == C_READING && (events & EPOLLIN))
+            if (c->state == C_READING && (events & (EPOLLIN | EPOLLRDHUP)))
                 on_readable(w, c, now);
         }
         break;
     case C_WRITING:
         if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
             send_request(w, c, now);
-        if (c->state == C_READING && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+        if (c->state == C_READING && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
             on_readable(w, c, now);
         break;
     case C_READING:
-        if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+        if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
             on_readable(w, c, now);
         break;
     case C_IDLE:
-        if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+        if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
             on_idle_event(w, c);
         break;
     default:
