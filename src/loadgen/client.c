@@ -69,6 +69,7 @@ struct conn {
     uint64_t       t_start;     /* latency origin: slot taken (closed) or due (open) */
     uint64_t       deadline;    /* timeout, or end of backoff in C_BACKOFF */
     size_t         woff;
+    bool           got_bytes;   /* some byte of the answer arrived */
     /* answer parsing */
     bool           in_body;     /* the header block is parsed; resp frames the body */
     lg_resp        resp;
@@ -184,9 +185,27 @@ static void count_error(struct worker *w, lg_err_kind kind)
     atomic_store_explicit(&w->prog_errors, w->prog_errors + 1, memory_order_relaxed);
 }
 
-/* The request on c failed: count it, drop the socket, go on with the next one. */
+static void start_connect(struct worker *w, struct conn *c, uint64_t now);
+
+/* The request on c failed: count it, drop the socket, go on with the next one.
+ *
+ * Except in the one case where the failure is the keep-alive race, not the server's
+ * answer: a server may close an idle kept-alive connection at any time (a keep-alive
+ * timeout or request limit, or simply without having said Connection: close), and a
+ * request sent just before its FIN arrived meets a closed socket. When the connection
+ * had carried an answer before and not one byte of this request's answer came, the
+ * request is sent again on a new connection (as curl and browsers do); a new connection
+ * is not a reused one, so that happens once at most. Its latency and deadline still count
+ * from the first try. */
 static void fail_request(struct worker *w, struct conn *c, lg_err_kind kind, uint64_t now)
 {
+    if (kind == LG_ERR_RESET && c->reused && !c->got_bytes) {
+        w->st.retried++;
+        conn_close(c);
+        c->woff = 0;
+        start_connect(w, c, now);
+        return;
+    }
     count_error(w, kind);
     conn_close(c);
     w->busy--;
@@ -234,6 +253,7 @@ static void assign(struct worker *w, struct conn *c, uint32_t req, uint64_t t_st
     c->t_start = t_start;
     c->deadline = now + w->sh->cfg->timeout_ms * 1000000ull;
     c->woff = 0;
+    c->got_bytes = false;
     w->busy++;
     w->st.attempted++;
     if (!w->st.first_send_ns)
@@ -417,6 +437,7 @@ static void on_readable(struct worker *w, struct conn *c, uint64_t now)
             return;
         }
         w->st.bytes_in += (uint64_t)n;
+        c->got_bytes = true;
         if (c->in_body) {
             feed_body(w, c, dst, (size_t)n, now);
         } else if (!gather) {
@@ -592,6 +613,7 @@ static void merge(lg_stats *out, const lg_stats *s)
         out->errors[i] += s->errors[i];
     out->unfinished += s->unfinished;
     out->connections += s->connections;
+    out->retried += s->retried;
     out->bytes_in += s->bytes_in;
     out->bytes_out += s->bytes_out;
     lg_hist_merge(&out->hist, &s->hist);

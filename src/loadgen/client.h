@@ -20,7 +20,10 @@
  * parsed only as far as needed: status line, Content-Length, chunked framing, Connection.
  * A failure of one request (connect refused, timeout, reset, unparsable answer) is counted
  * by kind; its connection is closed and opened again (after LG_RECONNECT_DELAY_MS when the
- * connect itself failed), and the run goes on.
+ * connect itself failed), and the run goes on. One failure is not the server's answer: a
+ * kept-alive connection (one that carried an answer before) closed or reset before any
+ * byte of the request's answer came. That request is sent again on a new connection,
+ * once, and counted in lg_stats.retried (its second failure counts as an error).
  *
  * Scheduling: with cfg->sched_batch the workers are SCHED_BATCH threads (see lg_config).
  *
@@ -76,6 +79,7 @@ typedef struct lg_stats {
     uint64_t errors[LG_ERR_KINDS];
     uint64_t unfinished;              /* in flight when a --duration run or *stop ended it */
     uint64_t connections;             /* connections opened (successfully or not) */
+    uint64_t retried;                 /* requests sent again after a kept-alive close */
     uint64_t bytes_in, bytes_out;
     lg_hist  hist;                    /* latency of answered requests, ns */
     uint64_t start_ns;                /* CLOCK_MONOTONIC when the workers started */

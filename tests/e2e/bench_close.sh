@@ -15,6 +15,7 @@ cat > "$T/server.py" <<'PY'
 #   /rst      reset (SO_LINGER 0)           /never  close without answering
 #   /keep     200, kept alive               /once   200 kept alive as the first request
 #                                                   of its connection, else close unanswered
+#   /closes   200 with a Content-Length (no Connection: close), then close
 # Every request is logged to argv[1] as "path n" (n: its number on its connection).
 import socket, struct, sys, threading
 ANSWERS = {
@@ -41,7 +42,9 @@ def serve(c):
             log.write(f"{path} {n}\n")
         if path == "/keep" or (path == "/once" and n == 1):
             c.sendall(OK); continue
-        if path == "/rst":
+        if path == "/closes":
+            c.sendall(OK)
+        elif path == "/rst":
             c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         elif path in ANSWERS:
             c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
@@ -83,4 +86,48 @@ assert e == {"connect": 0, "timeout": 0, "reset": 12, "bad_response": 6, "total"
 assert r["connections_opened"] == 26, r
 assert r["elapsed_s"] < 3, r["elapsed_s"]   # nothing waited for the 10 s timeout
 PY
+
+# 2. a server that closes a kept-alive connection when the next request comes, without
+#    answering it (nor saying Connection: close): each such request is sent again, once,
+#    on a new connection, and answered there. 2 connections' first requests need no retry.
+"$SLUICE" bench --scenario <(echo "50 GET /once") --url "$URL" -c 2 --threads 2 --json \
+  > "$T/r.json" || fail "bench exited $?"
+python3 - "$T/r.json" <<'PY' || fail "retries after the server closed a kept-alive connection"
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"  status {r['status']}, errors {r['errors']}, retried {r.get('retried')}")
+assert r["requests"] == 50 and r["status"] == {"200": 50}, r
+assert r["errors"]["total"] == 0, r["errors"]
+assert r["retried"] == 48 and r["connections_opened"] == 50, r
+PY
+expect_eq "/once requests the server saw (50 answered, 48 closed unanswered)" "$(seen /once)" 98
+# the same race as it happens with a server that closes after every answer: the FIN comes
+# before the next request is sent (then that request goes on a new connection) or after
+"$SLUICE" bench --scenario <(echo "200 GET /closes") --url "$URL" -c 2 --threads 2 --json \
+  > "$T/r.json" || fail "bench exited $?"
+python3 - "$T/r.json" <<'PY' || fail "a server that closes after every answer"
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"  status {r['status']}, errors {r['errors']}, retried {r['retried']}")
+assert r["status"] == {"200": 200} and r["errors"]["total"] == 0, r
+PY
+# (the server never read a request it had not answered: none came to it twice)
+expect_eq "/closes requests the server saw" "$(seen /closes)" 200
+
+# 3. only then: a retried request that fails again is a reset (no second retry); part of
+#    an answer before the close is a reset (no retry); so is a close on a new connection
+printf '1 GET /keep\n1 GET /never\n1 GET /keep\n1 GET /truncated\n1 GET /never\n' > "$T/once.txt"
+"$SLUICE" bench --scenario "$T/once.txt" --url "$URL" -c 1 --threads 1 --order sequential \
+  --json > "$T/r.json" || fail "bench exited $?"
+python3 - "$T/r.json" <<'PY' || fail "retry only when no byte of the answer came"
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"  status {r['status']}, errors {r['errors']}, retried {r.get('retried')}")
+assert r["status"] == {"200": 2}, r["status"]
+assert r["errors"]["reset"] == 3 and r["errors"]["total"] == 3, r["errors"]
+assert r["retried"] == 1 and r["connections_opened"] == 4, r
+PY
+expect_eq "/never requests the server saw (sent, retried once; then once on a new connection)" \
+  "$(seen /never)" 3
+expect_eq "/truncated requests the server saw" "$(seen /truncated)" 6
 echo ok
