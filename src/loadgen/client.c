@@ -83,6 +83,8 @@ struct shared {
     const lg_config *cfg;
     const lg_plan   *plan;
     volatile sig_atomic_t *stop;
+    uint64_t         start_ns;   /* open loop: worker k's slot j is due at start_ns +
+                                    (k + j * threads) / rate */
     uint64_t         end_ns;     /* duration runs: no new slot after this */
     int              done_fd;    /* eventfd: each worker adds 1 when it ends */
     /* written by every worker: alone on its cache line (the alignment also rounds the
@@ -536,9 +538,13 @@ static void *worker_main(void *arg)
         struct sched_param sp = {.sched_priority = 0};
         (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
     }
+    if (sh->cfg->rate > 0) {
+        /* Worker k's schedule starts k/rate after the first: the threads' sends
+         * interleave, one every 1/rate in all, instead of arriving together. */
+        w->t0 = sh->start_ns + (uint64_t)((double)w->index * 1e9 / sh->cfg->rate);
+    }
     uint64_t now = lg_now_ns();
     w->st.start_ns = now;
-    w->t0 = now;
     for (unsigned i = 0; i < w->nconns; i++)
         next_request(w, &w->conns[i], now);
     uint64_t next_scan = now + SCAN_INTERVAL_NS;
@@ -675,13 +681,13 @@ int lg_run(const lg_config *cfg, const lg_plan *plan, volatile sig_atomic_t *sto
             c->state = C_FREE;
         }
         if (cfg->rate > 0) {
-            /* each worker sends its share; workers are offset so that the sends of all
-             * interleave evenly instead of bunching */
+            /* each worker sends its share; worker_main() offsets their schedules */
             double per = cfg->rate / cfg->threads;
             w->interval_ns = 1e9 / per;
         }
     }
     uint64_t start = lg_now_ns();
+    sh.start_ns = start;
     if (cfg->duration_ms)
         sh.end_ns = start + cfg->duration_ms * 1000000ull;
     for (unsigned t = 0; t < cfg->threads; t++) {
