@@ -41,6 +41,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -527,6 +528,25 @@ static void scan(struct worker *w, uint64_t now)
     }
 }
 
+/* Waits at most wait_ns for events. An open loop sleeps until its next request is due,
+ * and epoll_wait() counts its timeout in whole milliseconds: rounded up, every request
+ * would go out up to 1 ms late, and that lateness would count as the server's latency;
+ * rounded down, the worker would spin through the last millisecond. epoll_pwait2() takes
+ * nanoseconds (Linux 5.11); epoll_wait() stays as the fallback for older kernels. */
+static int wait_events(int ep, struct epoll_event *evs, int max, uint64_t wait_ns)
+{
+    static atomic_bool no_pwait2;
+    if (!atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
+        struct timespec ts = {.tv_sec = (time_t)(wait_ns / 1000000000u),
+                              .tv_nsec = (long)(wait_ns % 1000000000u)};
+        int n = epoll_pwait2(ep, evs, max, &ts, NULL);
+        if (n >= 0 || errno != ENOSYS)
+            return n;
+        atomic_store_explicit(&no_pwait2, true, memory_order_relaxed);
+    }
+    return epoll_wait(ep, evs, max, (int)((wait_ns + 999999) / 1000000));
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -539,6 +559,9 @@ static void *worker_main(void *arg)
         (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
     }
     if (sh->cfg->rate > 0) {
+        /* The kernel may delay a timed wake-up by the thread's timer slack (50 us by
+         * default) to batch it with others; an open loop wants its send times exact. */
+        (void)prctl(PR_SET_TIMERSLACK, 1ul, 0, 0, 0);
         /* Worker k's schedule starts k/rate after the first: the threads' sends
          * interleave, one every 1/rate in all, instead of arriving together. */
         w->t0 = sh->start_ns + (uint64_t)((double)w->index * 1e9 / sh->cfg->rate);
@@ -563,8 +586,8 @@ static void *worker_main(void *arg)
             if (due < wake)
                 wake = due;
         }
-        int timeout_ms = wake > now ? (int)((wake - now + 999999) / 1000000) : 0;
-        int n = epoll_wait(w->ep, evs, (int)(sizeof evs / sizeof evs[0]), timeout_ms);
+        int n = wait_events(w->ep, evs, (int)(sizeof evs / sizeof evs[0]),
+                            wake > now ? wake - now : 0);
         if (n < 0 && errno != EINTR)
             break;
         now = lg_now_ns();

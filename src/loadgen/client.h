@@ -11,8 +11,9 @@
  *    answer (a new connection's connect time included).
  *  - Open loop (cfg->rate > 0): slot j of worker k (of T) is due at
  *    start + (k + j * T) / rate, so that the workers' sends interleave, one every 1/rate;
- *    it goes out on the first idle connection at or after that time, and its latency is
- *    measured from the time it was due (coordinated omission corrected: a stalled server makes queued
+ *    it goes out on the first idle connection at or after that time (waits are timed to
+ *    the nanosecond, not rounded to milliseconds), and its latency is measured from the
+ *    time it was due (coordinated omission corrected: a stalled server makes queued
  *    requests count their waiting time).
  *  - cfg->duration_ms > 0: the plan is repeated until the time is up; answers still in
  *    flight then are counted as unfinished.
