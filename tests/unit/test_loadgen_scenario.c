@@ -239,6 +239,17 @@ static void test_shipped_scenarios(void)
                 not_routes += s->v[i].count;
         CHECK_EQ_U64(not_routes, 20);
         CHECK_STR(s->v[5].hdrs[0].value, "commanding_officer.comcast.com");
+        /* every line sends what ab sent: its Host, ab's User-Agent, Accept: * / * */
+        sl_buf b;
+        sl_buf_init(&b, 0);
+        for (size_t i = 0; i < s->n; i++) {
+            sl_buf_reset(&b);
+            CHECK(scen_format_request(&s->v[i], "127.0.0.1:5000", true, &b) == 0);
+            CHECK(strstr(b.p, "\r\nUser-Agent: ApacheBench/2.3\r\n") != NULL);
+            CHECK(strstr(b.p, "\r\nAccept: */*\r\n") != NULL);
+            CHECK(strstr(b.p, "sluice-bench") == NULL);
+        }
+        sl_buf_free(&b);
         scen_free(s);
     }
     s = NULL;
