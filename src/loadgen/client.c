@@ -227,6 +227,8 @@ static void start_connect(struct worker *w, struct conn *c, uint64_t now)
     w->st.connections++;
     c->fd = socket(cfg->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
+        if (errno == EMFILE || errno == ENFILE)
+            w->st.connect_no_fd++;
         fail_request(w, c, LG_ERR_CONNECT, now);
         return;
     }
@@ -643,6 +645,7 @@ static void merge(lg_stats *out, const lg_stats *s)
     out->unfinished += s->unfinished;
     out->connections += s->connections;
     out->retried += s->retried;
+    out->connect_no_fd += s->connect_no_fd;
     out->bytes_in += s->bytes_in;
     out->bytes_out += s->bytes_out;
     lg_hist_merge(&out->hist, &s->hist);

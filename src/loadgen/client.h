@@ -47,6 +47,7 @@
 
 #define LG_MAX_CONNS          100000u
 #define LG_MAX_THREADS        256u
+#define LG_MAX_RATE           100000000.0   /* requests/s (--rate) */
 #define LG_RECONNECT_DELAY_MS 10u
 #define LG_HEADER_MAX         16384u   /* bytes of one answer's status line + headers */
 
@@ -82,6 +83,8 @@ typedef struct lg_stats {
     uint64_t unfinished;              /* in flight when a --duration run or *stop ended it */
     uint64_t connections;             /* connections opened (successfully or not) */
     uint64_t retried;                 /* requests sent again after a kept-alive close */
+    uint64_t connect_no_fd;           /* connect errors for want of a file descriptor
+                                         (EMFILE, ENFILE): the caller hints at ulimit -n */
     uint64_t bytes_in, bytes_out;
     lg_hist  hist;                    /* latency of answered requests, ns */
     uint64_t start_ns;                /* CLOCK_MONOTONIC when the workers started */
