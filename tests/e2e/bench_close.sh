@@ -7,9 +7,9 @@
 # connection and counted as retried; only then (not after part of an answer, not on a
 # fresh connection, not twice).
 source tests/lib.sh
-source tests/e2e/bench_nginx.inc   # json_get
+source tests/e2e/bench_nginx.inc   # start_py_server, json_get
 cat > "$T/server.py" <<'PY'
-# One thread per connection; what it does depends on the request's path:
+# serve(c), on a thread per connection: what it does depends on the request's path:
 #   /http10 /truncated /continue /garbage   that answer (below), sent with the FIN in one
 #                                           segment (TCP_CORK, then close)
 #   /rst      reset (SO_LINGER 0)           /never  close without answering
@@ -50,17 +50,9 @@ def serve(c):
             c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
             c.sendall(ANSWERS[path])
         c.close(); return
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 0)); s.listen(64)
-print(s.getsockname()[1], flush=True)
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
-python3 "$T/server.py" "$T/seen.log" > "$T/port" &
-_pids+=($!)
-wait_until 10 test -s "$T/port" || fail "test server did not start"
-URL=http://127.0.0.1:$(cat "$T/port")
+start_py_server "$T/server.py" "$T/seen.log"
+URL=$PY_URL
 
 # seen PATH — how many times the server received a request for PATH
 seen() { grep -c "^$1 " "$T/seen.log" || true; }

@@ -3,17 +3,15 @@
 # against `sluice serve --app apps/restaurant.yaml` + `sluice stream` stores exactly
 # 42,452 events, each line's requests as rows of its event type. Release build
 # ($SLUICE_RELEASE): the ASan build is too slow for 42,452 requests in a test.
+SLUICE=${SLUICE_RELEASE:-build/sluice}
 source tests/lib.sh
-BIN=$(readlink -f "${SLUICE_RELEASE:-build/sluice}")
-[ -x "$BIN" ] || fail "no release build at $BIN"
-port=$(free_port)
-D=$T/data
-bg "$BIN" serve --app apps/restaurant.yaml --listen "127.0.0.1:$port" --data-dir "$D"
-wait_until 20 http_ok "http://127.0.0.1:$port/healthz" || fail "serve did not start"
-bg "$BIN" stream --app apps/restaurant.yaml --data-dir "$D" --trigger 100ms --quiet
+source tests/e2e/collector_lib.inc   # start_serve
+[ -x "$SLUICE" ] || fail "no release build at $SLUICE"
+start_serve apps/restaurant.yaml
+bg "$SLUICE" stream --app apps/restaurant.yaml --data-dir "$DATA" --trigger 100ms --quiet
 
-"$BIN" bench --scenario bench/scenarios/restaurant.txt --url "http://127.0.0.1:$port" -c 32 \
-  --verify --data-dir "$D" --verify-timeout 30s --no-progress --json > "$T/r.json" \
+"$SLUICE" bench --scenario bench/scenarios/restaurant.txt --url "$URL" -c 32 \
+  --verify --data-dir "$DATA" --verify-timeout 30s --no-progress --json > "$T/r.json" \
   || { cat "$T/r.json"; fail "bench exited $?"; }
 python3 - "$T/r.json" <<'PY' || fail "restaurant run"
 import json, sys
@@ -27,7 +25,7 @@ PY
 
 # the stored events, counted by the warehouse itself (not by --verify): as many per
 # event type as the scenario sends to that type's routes
-"$BIN" sql --data-dir "$D" --format csv -e \
+"$SLUICE" sql --data-dir "$DATA" --format csv -e \
   "select event_type, count(*) as n from events group by event_type order by event_type;" \
   > "$T/types.csv" || fail "sql"
 python3 - "$T/types.csv" apps/restaurant.yaml bench/scenarios/restaurant.txt <<'PY' || fail "events by type"
