@@ -28,12 +28,14 @@ PY
 "$SLUICE" sql --data-dir "$DATA" --format csv -e \
   "select event_type, count(*) as n from events group by event_type order by event_type;" \
   > "$T/types.csv" || fail "sql"
-python3 - "$T/types.csv" apps/restaurant.yaml bench/scenarios/restaurant.txt <<'PY' || fail "events by type"
-import csv, sys, yaml
+python3 - "$T/types.csv" bench/scenarios/restaurant.txt <<'PY' || fail "events by type"
+import csv, sys
 got = {row["event_type"]: int(row["n"]) for row in csv.DictReader(open(sys.argv[1]))}
-routes = {r["path"]: r["event_type"] for r in yaml.safe_load(open(sys.argv[2]))["routes"]}
+# the routes of apps/restaurant.yaml that the scenario calls, and their event types
+routes = {"/login0": "login", "/create_profile": "create_profile",
+          "/menu_search": "menu_search", "/order": "order_food", "/review": "review"}
 want = {}
-for line in open(sys.argv[3]):
+for line in open(sys.argv[2]):
     line = line.split(" #")[0].strip()
     if not line or line.startswith("#"):
         continue
