@@ -5,8 +5,13 @@
  * SLOT_BATCH slots at a time) and the progress counters (written by the worker, read by
  * the monitor about once a second; each worker is cache-line aligned so that one
  * worker's writes never evict another's data). Sockets are registered once, edge
- * triggered, for both directions; a read that returns less than asked for means the
- * socket was drained, which saves the extra read-until-EAGAIN call per answer.
+ * triggered, for both directions and for the peer's close (EPOLLRDHUP); a read that
+ * returns less than asked for means the socket was drained, which saves the extra
+ * read-until-EAGAIN call per answer. That shortcut alone would lose a close that came
+ * with the last bytes (a close-delimited or truncated answer): edge-triggered epoll
+ * reports the FIN once, together with the data, and never again. So an event that says
+ * EPOLLRDHUP marks the connection peer_closed, and a peer-closed socket is read until
+ * recv() says 0 (or EAGAIN).
  *
  * Cost per request, which is what decides how hard we can drive a server that shares the
  * machine's cores with us: one send() of the pre-formatted request, one recv() into the
@@ -36,6 +41,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,11 +64,13 @@ struct conn {
     enum conn_state state;
     bool           reused;      /* an answer already came on this socket */
     bool           out_armed;   /* EPOLLOUT is in the socket's epoll interest */
+    bool           peer_closed; /* epoll said EPOLLRDHUP: the server sent its FIN */
     /* the request in progress */
     uint32_t       req;
     uint64_t       t_start;     /* latency origin: slot taken (closed) or due (open) */
     uint64_t       deadline;    /* timeout, or end of backoff in C_BACKOFF */
     size_t         woff;
+    bool           got_bytes;   /* some byte of the answer arrived */
     /* answer parsing */
     bool           in_body;     /* the header block is parsed; resp frames the body */
     lg_resp        resp;
@@ -76,6 +84,8 @@ struct shared {
     const lg_config *cfg;
     const lg_plan   *plan;
     volatile sig_atomic_t *stop;
+    uint64_t         start_ns;   /* open loop: worker k's slot j is due at start_ns +
+                                    (k + j * threads) / rate */
     uint64_t         end_ns;     /* duration runs: no new slot after this */
     int              done_fd;    /* eventfd: each worker adds 1 when it ends */
     /* written by every worker: alone on its cache line (the alignment also rounds the
@@ -150,6 +160,7 @@ static void conn_close(struct conn *c)
         c->fd = -1;
     }
     c->reused = false;
+    c->peer_closed = false;
     c->hlen = 0;
 }
 
@@ -160,7 +171,8 @@ static bool arm_out(struct worker *w, struct conn *c, bool on)
 {
     if (c->out_armed == on)
         return true;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLET | (on ? EPOLLOUT : 0), .data.ptr = c};
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (on ? EPOLLOUT : 0),
+                             .data.ptr = c};
     if (epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &ev) != 0)
         return false;
     c->out_armed = on;
@@ -176,9 +188,27 @@ static void count_error(struct worker *w, lg_err_kind kind)
     atomic_store_explicit(&w->prog_errors, w->prog_errors + 1, memory_order_relaxed);
 }
 
-/* The request on c failed: count it, drop the socket, go on with the next one. */
+static void start_connect(struct worker *w, struct conn *c, uint64_t now);
+
+/* The request on c failed: count it, drop the socket, go on with the next one.
+ *
+ * Except in the one case where the failure is the keep-alive race, not the server's
+ * answer: a server may close an idle kept-alive connection at any time (a keep-alive
+ * timeout or request limit, or simply without having said Connection: close), and a
+ * request sent just before its FIN arrived meets a closed socket. When the connection
+ * had carried an answer before and not one byte of this request's answer came, the
+ * request is sent again on a new connection (as curl and browsers do); a new connection
+ * is not a reused one, so that happens once at most. Its latency and deadline still count
+ * from the first try. */
 static void fail_request(struct worker *w, struct conn *c, lg_err_kind kind, uint64_t now)
 {
+    if (kind == LG_ERR_RESET && c->reused && !c->got_bytes) {
+        w->st.retried++;
+        conn_close(c);
+        c->woff = 0;
+        start_connect(w, c, now);
+        return;
+    }
     count_error(w, kind);
     conn_close(c);
     w->busy--;
@@ -197,12 +227,14 @@ static void start_connect(struct worker *w, struct conn *c, uint64_t now)
     w->st.connections++;
     c->fd = socket(cfg->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
+        if (errno == EMFILE || errno == ENFILE)
+            w->st.connect_no_fd++;
         fail_request(w, c, LG_ERR_CONNECT, now);
         return;
     }
     int one = 1;
     (void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET, .data.ptr = c};
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
     if (epoll_ctl(w->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
         fail_request(w, c, LG_ERR_CONNECT, now);
         return;
@@ -226,6 +258,7 @@ static void assign(struct worker *w, struct conn *c, uint32_t req, uint64_t t_st
     c->t_start = t_start;
     c->deadline = now + w->sh->cfg->timeout_ms * 1000000ull;
     c->woff = 0;
+    c->got_bytes = false;
     w->busy++;
     w->st.attempted++;
     if (!w->st.first_send_ns)
@@ -315,7 +348,9 @@ static void answer_complete(struct worker *w, struct conn *c, uint64_t now)
     w->st.last_answer_ns = now;
     atomic_store_explicit(&w->prog_answered, w->st.answered, memory_order_relaxed);
     w->busy--;
-    if (!w->sh->cfg->keepalive || c->resp.close_after)
+    /* a server that closed without saying Connection: close gets no further request on
+     * this socket when we already know it */
+    if (!w->sh->cfg->keepalive || c->resp.close_after || c->peer_closed)
         conn_close(c);
     else
         c->reused = true;
@@ -407,6 +442,7 @@ static void on_readable(struct worker *w, struct conn *c, uint64_t now)
             return;
         }
         w->st.bytes_in += (uint64_t)n;
+        c->got_bytes = true;
         if (c->in_body) {
             feed_body(w, c, dst, (size_t)n, now);
         } else if (!gather) {
@@ -424,7 +460,7 @@ static void on_readable(struct worker *w, struct conn *c, uint64_t now)
         /* the request is over (or the socket changed hands): stop reading it here */
         if (c->state != C_READING || c->fd < 0)
             return;
-        if ((size_t)n < room)
+        if ((size_t)n < room && !c->peer_closed)
             return;   /* drained: edge-triggered epoll reports the next arrival */
     }
 }
@@ -443,6 +479,8 @@ static void on_idle_event(struct worker *w, struct conn *c)
 
 static void on_event(struct worker *w, struct conn *c, uint32_t events, uint64_t now)
 {
+    if (events & EPOLLRDHUP)
+        c->peer_closed = true;   /* read on to the end: no other event will come */
     switch (c->state) {
     case C_CONNECTING:
         if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
@@ -454,22 +492,22 @@ static void on_event(struct worker *w, struct conn *c, uint32_t events, uint64_t
             }
             c->state = C_WRITING;
             send_request(w, c, now);
-            if (c->state == C_READING && (events & EPOLLIN))
+            if (c->state == C_READING && (events & (EPOLLIN | EPOLLRDHUP)))
                 on_readable(w, c, now);
         }
         break;
     case C_WRITING:
         if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
             send_request(w, c, now);
-        if (c->state == C_READING && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+        if (c->state == C_READING && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
             on_readable(w, c, now);
         break;
     case C_READING:
-        if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+        if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
             on_readable(w, c, now);
         break;
     case C_IDLE:
-        if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+        if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
             on_idle_event(w, c);
         break;
     default:
@@ -492,6 +530,25 @@ static void scan(struct worker *w, uint64_t now)
     }
 }
 
+/* Waits at most wait_ns for events. An open loop sleeps until its next request is due,
+ * and epoll_wait() counts its timeout in whole milliseconds: rounded up, every request
+ * would go out up to 1 ms late, and that lateness would count as the server's latency;
+ * rounded down, the worker would spin through the last millisecond. epoll_pwait2() takes
+ * nanoseconds (Linux 5.11); epoll_wait() stays as the fallback for older kernels. */
+static int wait_events(int ep, struct epoll_event *evs, int max, uint64_t wait_ns)
+{
+    static atomic_bool no_pwait2;
+    if (!atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
+        struct timespec ts = {.tv_sec = (time_t)(wait_ns / 1000000000u),
+                              .tv_nsec = (long)(wait_ns % 1000000000u)};
+        int n = epoll_pwait2(ep, evs, max, &ts, NULL);
+        if (n >= 0 || errno != ENOSYS)
+            return n;
+        atomic_store_explicit(&no_pwait2, true, memory_order_relaxed);
+    }
+    return epoll_wait(ep, evs, max, (int)((wait_ns + 999999) / 1000000));
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -503,9 +560,16 @@ static void *worker_main(void *arg)
         struct sched_param sp = {.sched_priority = 0};
         (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
     }
+    if (sh->cfg->rate > 0) {
+        /* The kernel may delay a timed wake-up by the thread's timer slack (50 us by
+         * default) to batch it with others; an open loop wants its send times exact. */
+        (void)prctl(PR_SET_TIMERSLACK, 1ul, 0, 0, 0);
+        /* Worker k's schedule starts k/rate after the first: the threads' sends
+         * interleave, one every 1/rate in all, instead of arriving together. */
+        w->t0 = sh->start_ns + (uint64_t)((double)w->index * 1e9 / sh->cfg->rate);
+    }
     uint64_t now = lg_now_ns();
     w->st.start_ns = now;
-    w->t0 = now;
     for (unsigned i = 0; i < w->nconns; i++)
         next_request(w, &w->conns[i], now);
     uint64_t next_scan = now + SCAN_INTERVAL_NS;
@@ -524,8 +588,8 @@ static void *worker_main(void *arg)
             if (due < wake)
                 wake = due;
         }
-        int timeout_ms = wake > now ? (int)((wake - now + 999999) / 1000000) : 0;
-        int n = epoll_wait(w->ep, evs, (int)(sizeof evs / sizeof evs[0]), timeout_ms);
+        int n = wait_events(w->ep, evs, (int)(sizeof evs / sizeof evs[0]),
+                            wake > now ? wake - now : 0);
         if (n < 0 && errno != EINTR)
             break;
         now = lg_now_ns();
@@ -580,6 +644,8 @@ static void merge(lg_stats *out, const lg_stats *s)
         out->errors[i] += s->errors[i];
     out->unfinished += s->unfinished;
     out->connections += s->connections;
+    out->retried += s->retried;
+    out->connect_no_fd += s->connect_no_fd;
     out->bytes_in += s->bytes_in;
     out->bytes_out += s->bytes_out;
     lg_hist_merge(&out->hist, &s->hist);
@@ -641,13 +707,13 @@ int lg_run(const lg_config *cfg, const lg_plan *plan, volatile sig_atomic_t *sto
             c->state = C_FREE;
         }
         if (cfg->rate > 0) {
-            /* each worker sends its share; workers are offset so that the sends of all
-             * interleave evenly instead of bunching */
+            /* each worker sends its share; worker_main() offsets their schedules */
             double per = cfg->rate / cfg->threads;
             w->interval_ns = 1e9 / per;
         }
     }
     uint64_t start = lg_now_ns();
+    sh.start_ns = start;
     if (cfg->duration_ms)
         sh.end_ns = start + cfg->duration_ms * 1000000ull;
     for (unsigned t = 0; t < cfg->threads; t++) {

@@ -9,10 +9,12 @@
  *  - Closed loop (cfg->rate == 0): a connection takes the next slot as soon as its last
  *    answer (or failure) arrived. Latency = from taking the slot to the last byte of the
  *    answer (a new connection's connect time included).
- *  - Open loop (cfg->rate > 0): slot k of a worker is due at start + k / (rate/threads);
- *    it goes out on the first idle connection at or after that time, and its latency is
- *    measured from the time it was due (coordinated omission corrected: a stalled server
- *    makes queued requests count their waiting time).
+ *  - Open loop (cfg->rate > 0): slot j of worker k (of T) is due at
+ *    start + (k + j * T) / rate, so that the workers' sends interleave, one every 1/rate;
+ *    it goes out on the first idle connection at or after that time (waits are timed to
+ *    the nanosecond, not rounded to milliseconds), and its latency is measured from the
+ *    time it was due (coordinated omission corrected: a stalled server makes queued
+ *    requests count their waiting time).
  *  - cfg->duration_ms > 0: the plan is repeated until the time is up; answers still in
  *    flight then are counted as unfinished.
  *
@@ -20,7 +22,10 @@
  * parsed only as far as needed: status line, Content-Length, chunked framing, Connection.
  * A failure of one request (connect refused, timeout, reset, unparsable answer) is counted
  * by kind; its connection is closed and opened again (after LG_RECONNECT_DELAY_MS when the
- * connect itself failed), and the run goes on.
+ * connect itself failed), and the run goes on. One failure is not the server's answer: a
+ * kept-alive connection (one that carried an answer before) closed or reset before any
+ * byte of the request's answer came. That request is sent again on a new connection,
+ * once, and counted in lg_stats.retried (its second failure counts as an error).
  *
  * Scheduling: with cfg->sched_batch the workers are SCHED_BATCH threads (see lg_config).
  *
@@ -42,6 +47,7 @@
 
 #define LG_MAX_CONNS          100000u
 #define LG_MAX_THREADS        256u
+#define LG_MAX_RATE           100000000.0   /* requests/s (--rate) */
 #define LG_RECONNECT_DELAY_MS 10u
 #define LG_HEADER_MAX         16384u   /* bytes of one answer's status line + headers */
 
@@ -76,6 +82,9 @@ typedef struct lg_stats {
     uint64_t errors[LG_ERR_KINDS];
     uint64_t unfinished;              /* in flight when a --duration run or *stop ended it */
     uint64_t connections;             /* connections opened (successfully or not) */
+    uint64_t retried;                 /* requests sent again after a kept-alive close */
+    uint64_t connect_no_fd;           /* connect errors for want of a file descriptor
+                                         (EMFILE, ENFILE): the caller hints at ulimit -n */
     uint64_t bytes_in, bytes_out;
     lg_hist  hist;                    /* latency of answered requests, ns */
     uint64_t start_ns;                /* CLOCK_MONOTONIC when the workers started */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -64,7 +65,8 @@ static void usage(FILE *out)
         "\n"
         "Every option can also be set as SLUICE_<OPTION> in the environment.\n"
         "Exit status: 0 run done (failed requests are counted, not fatal), 1 setup or\n"
-        "--verify failure, 2 usage or scenario error. Scenario format: docs/bench.md.\n");
+        "--verify failure, 2 usage or scenario error (a scenario or body file that is\n"
+        "missing, unreadable or wrong). Scenario format: docs/bench.md.\n");
 }
 
 enum {
@@ -237,9 +239,9 @@ int cmd_bench(int argc, char **argv)
             char *end;
             errno = 0;
             rate = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(rate > 0) || rate > 1e8)
-                return cli_usage_error(CMD, "--rate must be a number of requests/s > 0, not '%s'",
-                                       optarg);
+            if (errno || end == optarg || *end || !(rate > 0) || rate > LG_MAX_RATE)
+                return cli_usage_error(CMD, "--rate must be a number of requests/s, more than 0 "
+                                       "and at most %.0f, not '%s'", LG_MAX_RATE, optarg);
             break;
         }
         case 'd':
@@ -308,8 +310,9 @@ int cmd_bench(int argc, char **argv)
     memset(&ver, 0, sizeof ver);
 
     if (scen_read_file(scen_path, &sc, &err) != 0) {
+        /* a scenario that cannot be read is a scenario error, as one that cannot be parsed */
         fprintf(stderr, "sluice bench: %s\n", err.msg);
-        rc = err.code == -EINVAL ? 2 : 1;
+        rc = err.code == -ENOMEM ? 1 : 2;
         goto done;
     }
     char *dir_copy = strdup(scen_path);
@@ -445,6 +448,16 @@ int cmd_bench(int argc, char **argv)
     if (fflush(stdout) != 0) {
         perror("sluice bench: stdout");
         rc = 1;
+    }
+    if (st.connect_no_fd) {
+        struct rlimit rl;
+        char now[32] = "?";
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+            snprintf(now, sizeof now, "%llu", (unsigned long long)rl.rlim_cur);
+        fprintf(stderr, "sluice bench: %" PRIu64 " connects failed for want of a file descriptor "
+                        "(too many open files): raise the limit of open files (ulimit -n, now %s) "
+                        "above --connections (%" PRIu64 "), or use fewer connections\n",
+                st.connect_no_fd, now, conns);
     }
     if (stop_flag && !rc)
         rc = 1;   /* interrupted: the report is partial */

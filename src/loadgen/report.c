@@ -76,6 +76,9 @@ void lg_report_text(FILE *out, const lg_report_info *info, const lg_stats *st)
     for (int k = 0; k < LG_ERR_KINDS; k++)
         fprintf(out, " %s %" PRIu64, lg_err_names[k], st->errors[k]);
     fprintf(out, "\n");
+    if (st->retried)
+        fprintf(out, "retried    %" PRIu64 " sent again on a new connection (the server had closed "
+                     "a kept-alive one before answering)\n", st->retried);
     if (info->verify) {
         if (info->verify_ok)
             fprintf(out, "verify     %" PRIu64 " rows in table %s (%" PRIu64 " new); first "
@@ -130,7 +133,7 @@ void lg_report_json(FILE *out, const lg_report_info *info, const lg_stats *st)
     fprintf(out, "},\"status_2xx\":%" PRIu64 ",\"errors\":{", lg_stats_2xx(st));
     for (int k = 0; k < LG_ERR_KINDS; k++)
         fprintf(out, "\"%s\":%" PRIu64 ",", lg_err_names[k], st->errors[k]);
-    fprintf(out, "\"total\":%" PRIu64 "}", lg_stats_errors(st));
+    fprintf(out, "\"total\":%" PRIu64 "},\"retried\":%" PRIu64, lg_stats_errors(st), st->retried);
     fprintf(out, ",\"latency_us\":{\"min\":%" PRIu64 ",\"mean\":%" PRIu64,
             st->hist.total ? st->hist.min / 1000 : 0, (uint64_t)(lg_hist_mean(&st->hist) / 1e3));
     for (size_t i = 0; i < sizeof quantiles / sizeof quantiles[0]; i++)

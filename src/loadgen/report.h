@@ -8,7 +8,7 @@
  *    "sched":"batch"|"normal",
  *    "elapsed_s":1.234,"requests":1742,"answered":1742,"unfinished":0,"req_per_s":14117.2,
  *    "status":{"200":1722,"404":20},"status_2xx":1722,
- *    "errors":{"connect":0,"timeout":0,"reset":0,"bad_response":0,"total":0},
+ *    "errors":{"connect":0,"timeout":0,"reset":0,"bad_response":0,"total":0},"retried":0,
  *    "latency_us":{"min":…,"mean":…,"p50":…,"p90":…,"p99":…,"p99_9":…,"max":…},
  *    "connections_opened":64,"bytes_in":…,"bytes_out":…,
  *    "verify":{"table":"events","ok":true,"rows_before":0,"rows_expected":1722,

@@ -79,6 +79,14 @@ static bool next_word(const char **p, const char *end, const char **w, size_t *w
     return *wn > 0;
 }
 
+/* A comment after a request starts at a '#' that has a blank before it and a blank or
+ * the end of the line after it: "Host: a # note" ends at "a", while "X-Color: #fff" and
+ * "X: a#b" are values. (A line whose first word starts with '#' is all comment.) */
+static bool comment_at(const char *q, const char *line, const char *end)
+{
+    return *q == '#' && q > line && is_space(q[-1]) && (q + 1 == end || is_space(q[1]));
+}
+
 static void trim(const char **p, const char **end)
 {
     while (*p < *end && is_space(**p))
@@ -97,6 +105,7 @@ static int parse_line(const char *p, const char *end, const char *fname, int lin
     int rc;
     const char *w;
     size_t wn;
+    const char *line = p;
     e->line = lineno;
 
     /* COUNT */
@@ -141,11 +150,15 @@ static int parse_line(const char *p, const char *end, const char *fname, int lin
     if (!(e->target = dup_span(w, wn)))
         NOMEM();
 
-    /* HEADER | HEADER ... [< BODY] */
-    while (p < end) {
+    /* HEADER | HEADER ... [< BODY] [# comment] */
+    bool after_bar = false;   /* a '|' was read: a header must follow */
+    for (;;) {
         while (p < end && is_space(*p))
             p++;
-        if (p == end)
+        if (after_bar && (p == end || *p == '<' || comment_at(p, line, end)))
+            FAIL("%s:%d: '|' with no header after it (headers are Name: value | Name: value)",
+                 fname, lineno);
+        if (p == end || comment_at(p, line, end))
             break;
         if (*p == '<') {
             const char *b = p + 1, *bend = end;
@@ -165,19 +178,25 @@ static int parse_line(const char *p, const char *end, const char *fname, int lin
             }
             break;
         }
-        /* the header ends at the next '|', or where a body starts (blank, then '<') */
+        /* the header ends at the next '|', or where a body or a comment starts (a blank,
+         * then '<' or a comment's '#') */
         const char *seg = p, *segend = p;
         while (segend < end && *segend != '|' &&
-               !(is_space(*segend) && segend + 1 < end && segend[1] == '<'))
+               !(is_space(*segend) && segend + 1 < end &&
+                 (segend[1] == '<' || comment_at(segend + 1, line, end))))
             segend++;
-        p = segend < end && *segend == '|' ? segend + 1 : segend;
+        after_bar = segend < end && *segend == '|';
+        p = after_bar ? segend + 1 : segend;
         trim(&seg, &segend);
         if (seg == segend)
             FAIL("%s:%d: empty header between '|' separators", fname, lineno);
         const char *colon = memchr(seg, ':', (size_t)(segend - seg));
         if (!colon)
-            FAIL("%s:%d: header '%.*s' has no ':' (write Name: value, several separated by "
-                 "'|')", fname, lineno, (int)(segend - seg > 60 ? 60 : segend - seg), seg);
+            FAIL("%s:%d: header '%.*s' has no ':' (%s)", fname, lineno,
+                 (int)(segend - seg > 60 ? 60 : segend - seg), seg,
+                 *seg == '#' ? "a comment after a request is ' # text', with a blank on each "
+                               "side of the '#'"
+                             : "write Name: value, several separated by '|'");
         if (colon == seg)
             FAIL("%s:%d: header with an empty name", fname, lineno);
         for (const char *c = seg; c < colon; c++)
@@ -186,12 +205,16 @@ static int parse_line(const char *p, const char *end, const char *fname, int lin
                      (int)(colon - seg > 60 ? 60 : colon - seg), seg);
         const char *v = colon + 1, *vend = segend;
         trim(&v, &vend);
+        size_t nlen = (size_t)(colon - seg);
+        /* an empty value is valid HTTP ("X-Empty:"), but an empty Host is no host */
+        if (v == vend && nlen == 4 && !strncasecmp(seg, "host", 4))
+            FAIL("%s:%d: Host has an empty value (leave the header out to send the host of "
+                 "--url)", fname, lineno);
         for (const char *c = v; c < vend; c++) {
             unsigned char ch = (unsigned char)*c;
             if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
                 FAIL("%s:%d: header value has a control byte 0x%02x", fname, lineno, ch);
         }
-        size_t nlen = (size_t)(colon - seg);
         static const char *const computed[] = {"content-length", "transfer-encoding",
                                                "connection"};
         for (size_t i = 0; i < sizeof computed / sizeof computed[0]; i++)
@@ -233,6 +256,9 @@ int scen_parse(const char *text, size_t len, const char *fname, scenario **out, 
     size_t cap = 0;
     int lineno = 0;
     const char *p = text, *end = text + len;
+    /* a UTF-8 byte order mark, as some editors write it, is not part of the first line */
+    if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
+        p += 3;
     while (p < end) {
         lineno++;
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -356,13 +382,18 @@ int scen_load_bodies(scenario *s, const char *base_dir, sl_err *err)
     return 0;
 }
 
+static int add_header(sl_buf *out, const scen_header *h)
+{
+    return sl_buf_printf(out, h->value[0] ? "%s: %s\r\n" : "%s:%s\r\n", h->name, h->value);
+}
+
 int scen_format_request(const scen_entry *e, const char *host, bool keepalive, sl_buf *out)
 {
     int rc = sl_buf_printf(out, "%s %s HTTP/1.1\r\n", e->method, e->target);
     /* Host first, as clients conventionally send it */
     for (size_t i = 0; !rc && i < e->nhdrs; i++)
         if (!strcasecmp(e->hdrs[i].name, "host"))
-            rc = sl_buf_printf(out, "%s: %s\r\n", e->hdrs[i].name, e->hdrs[i].value);
+            rc = add_header(out, &e->hdrs[i]);
     if (!rc && !scen_has_header(e, "host"))
         rc = sl_buf_printf(out, "Host: %s\r\n", host);
     if (!rc && !scen_has_header(e, "user-agent"))
@@ -371,7 +402,7 @@ int scen_format_request(const scen_entry *e, const char *host, bool keepalive, s
         rc = sl_buf_adds(out, "Accept: */*\r\n");
     for (size_t i = 0; !rc && i < e->nhdrs; i++)
         if (strcasecmp(e->hdrs[i].name, "host"))
-            rc = sl_buf_printf(out, "%s: %s\r\n", e->hdrs[i].name, e->hdrs[i].value);
+            rc = add_header(out, &e->hdrs[i]);
     bool has_body = e->body != NULL || !strcmp(e->method, "POST") ||
                     !strcmp(e->method, "PUT") || !strcmp(e->method, "PATCH");
     if (!rc && has_body)

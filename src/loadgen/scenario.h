@@ -2,23 +2,28 @@
  *
  * Format (UTF-8 text, one request kind per line; see docs/bench.md):
  *
- *     # comment to the end of the line; blank lines are ignored
- *     COUNT METHOD TARGET [HEADER | HEADER ...] [< BODY]
+ *     # a line that starts with '#' is a comment; blank lines are ignored
+ *     COUNT METHOD TARGET [HEADER | HEADER ...] [< BODY] [# comment]
  *
- *     500 GET /purchase_a_sword Host: knight1.comcast.com
+ *     500 GET /purchase_a_sword Host: knight1.comcast.com   # the seeds' ab -n 500
  *     10  GET /  Host: user2.att.com | User-Agent: ApacheBench/2.3
  *     5   POST /events Content-Type: application/json < {"event_type":"x"}
  *     5   POST /events Content-Type: application/json < @body.json
  *
+ *  - A UTF-8 byte order mark at the start of the file is skipped.
+ *  - A comment after a request starts at a '#' with a blank before it and a blank or the
+ *    end of the line after it, and runs to the end of the line ("X-Color: #fff" and
+ *    "X: a#b" are values); not in a body, which runs to the end of the line as it is.
  *  - COUNT: 1..1000000000 requests of this kind (the sum over all lines is capped at
  *    LG_SCEN_MAX_TOTAL, so that a shuffled plan fits in memory).
  *  - METHOD: 1..16 upper-case letters (GET, POST, ...).
  *  - TARGET: origin-form request target, starts with '/', visible ASCII, no spaces
  *    (percent-encode them as %20).
- *  - HEADERs: "Name: value", separated by '|'; names are HTTP tokens; values are text
- *    without control bytes and may not contain '|' (nor " <", which starts the body).
- *    Content-Length, Transfer-Encoding and Connection are computed by the load generator
- *    and may not be given.
+ *  - HEADERs: "Name: value", separated by '|' (a '|' must have a header after it);
+ *    names are HTTP tokens; values are text without control bytes and may not contain
+ *    '|', " <" (which starts the body) nor " # " (a comment). A value may be empty
+ *    ("X-Empty:"), except Host's. Content-Length, Transfer-Encoding and Connection are
+ *    computed by the load generator and may not be given.
  *  - BODY: a '<' after a blank (or at the start of a segment) starts the body, which runs
  *    to the end of the line and is sent as is (it may contain '|'); "@path" instead reads
  *    the body from a file (relative to the scenario file's folder) when

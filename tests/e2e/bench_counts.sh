@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # sluice bench against a local nginx: every request of a scenario is sent exactly once and
 # every answer is counted under its status, with and without keep-alive, with
-# Content-Length and chunked answers; the seeds' game scenario gives its exact statuses.
+# Content-Length and chunked answers; the seeds' game scenario gives its exact statuses;
+# --order sequential sends the lines in file order.
 source tests/lib.sh
 source tests/e2e/bench_nginx.inc
-start_nginx
+NGINX_ACCESS_LOG=1 start_nginx
 URL=http://127.0.0.1:$NGINX_PORT
 
 cat > "$T/mix.txt" <<'S'
@@ -47,4 +48,22 @@ grep -q '^latency    min .* p50 .* p90 .* p99 .* p99.9 .* max .* ms' "$T/game.tx
 answered=$(json_get "$T/r.json" '["answered"]')
 [ "$answered" -gt 417 ] || fail "--duration 1s answered only $answered"
 expect_eq "duration errors" "$(json_get "$T/r.json" '["errors"]["total"]')" 0
+
+# the order of the requests, as nginx logged them (one connection: the order they were
+# sent in): sequential is the file's, line by line; shuffled is another order of the same
+printf '3 GET /ok\n2 GET /missing\n1 GET /created\n2 GET /ok\n' > "$T/order.txt"
+file_order="/ok /ok /ok /missing /missing /created /ok /ok"
+sent_order() { # order -> the paths nginx saw, in its log's order
+  : > "$T/nginx/access.log"
+  "$SLUICE" bench --scenario "$T/order.txt" --url "$URL" -c 1 --threads 1 --order "$1" \
+    --no-progress > /dev/null || fail "--order $1 exited $?"
+  # nginx logs a request after its answer: wait for the last line
+  wait_until 10 test "$(wc -l < "$T/nginx/access.log")" -ge 8 || fail "nginx logged too little"
+  awk '{print $7}' "$T/nginx/access.log" | paste -sd' '
+}
+expect_eq "--order sequential" "$(sent_order sequential)" "$file_order"
+shuffled=$(sent_order shuffled)
+[ "$shuffled" != "$file_order" ] || fail "--order shuffled sent the file order"
+expect_eq "--order shuffled sends the same requests" \
+  "$(tr ' ' '\n' <<< "$shuffled" | sort | paste -sd' ')" "$(tr ' ' '\n' <<< "$file_order" | sort | paste -sd' ')"
 echo "ok"

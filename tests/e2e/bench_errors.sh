@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Failed connections are counted, not fatal: nothing listening (connect errors, exact
 # count), a server that is killed in the middle of a run (errors counted, the run ends
-# normally), a server that never answers (timeouts). Scenario mistakes name file:line and
-# exit 2; bad options exit 2.
+# normally), a server that never answers (timeouts), too few file descriptors (connect
+# errors, and a hint to raise ulimit -n). Scenario mistakes name file:line and exit 2, as
+# does a missing scenario file; bad options exit 2.
 source tests/lib.sh
 source tests/e2e/bench_nginx.inc
 printf '30 GET /ok\n' > "$T/s.txt"
@@ -51,6 +52,24 @@ printf '6 GET /ok\n' > "$T/six.txt"
   --json > "$T/r.json" || fail "timeout run exited $?"
 expect_eq "timeouts" "$(json_get "$T/r.json" '["errors"]["timeout"]')" 6
 
+# 3b. more connections than file descriptors: the run goes on (connect errors, the rest
+#     answered) and stderr says which limit to raise
+port=$(free_port)
+bg python3 -m http.server --bind 127.0.0.1 "$port" --directory "$T" 2> /dev/null
+wait_until 10 http_ok "http://127.0.0.1:$port/s.txt" || fail "http.server did not start"
+printf '200 GET /s.txt\n' > "$T/fds.txt"
+( ulimit -n 48; exec "$SLUICE" bench --scenario "$T/fds.txt" --url "http://127.0.0.1:$port" \
+    -c 80 --threads 1 --json > "$T/r.json" 2> "$T/err.txt" ) || fail "run short of fds exited $?"
+python3 - "$T/r.json" <<'PY' || fail "counts when file descriptors run out"
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"  answered {r['answered']}, errors {r['errors']}")
+assert r["errors"]["connect"] > 0 and r["answered"] > 0, r
+assert r["answered"] + r["errors"]["total"] == 200, r
+PY
+grep -q "connects failed for want of a file descriptor .*ulimit -n, now 48" "$T/err.txt" \
+  || fail "no ulimit hint: $(cat "$T/err.txt")"
+
 # 4. scenario mistakes: file:line: problem, exit 2
 printf '# header\n10 GET /ok\n\n5 GET ok\n' > "$T/bad.txt"
 set +e
@@ -62,7 +81,7 @@ grep -q "^sluice bench: $T/bad.txt:4: request path must start with '/'" "$T/err.
 set +e
 "$SLUICE" bench --scenario "$T/nope.txt" 2> "$T/err.txt"; rc=$?
 set -e
-expect_eq "exit status for a missing scenario" "$rc" 1
+expect_eq "exit status for a missing scenario" "$rc" 2
 grep -q "nope.txt: No such file" "$T/err.txt" || fail "message for a missing file"
 
 # 5. usage errors exit 2; --help exits 0
@@ -75,5 +94,10 @@ for args in "--bogus" "--scenario $T/s.txt -c 0" "--scenario $T/s.txt --url http
   expect_eq "exit status for '$args'" "$rc" 2
   grep -q "Try 'sluice bench --help'" "$T/err.txt" || fail "usage hint for '$args'"
 done
+set +e
+"$SLUICE" bench --scenario "$T/s.txt" --rate 1e9 2> "$T/err.txt"; rc=$?
+set -e
+expect_eq "exit status for --rate 1e9" "$rc" 2
+grep -q "at most 100000000, not '1e9'" "$T/err.txt" || fail "--rate 1e9 names no maximum: $(cat "$T/err.txt")"
 "$SLUICE" bench --help | grep -q -- "--scenario FILE" || fail "--help"
 echo ok

@@ -5,8 +5,9 @@
 # an error, and no connection is opened twice. Also: closed-loop workers run as
 # SCHED_BATCH threads, exactly --threads of them, and --rate ones do not.
 source tests/lib.sh
+source tests/e2e/bench_nginx.inc
 cat > "$T/server.py" <<'PY'
-import itertools, socket, sys, threading, time
+import itertools, socket, time
 served = itertools.count()   # answers rotate over all connections: 30 requests, 10 each
 answers = [
     b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nServer: trickle\r\n"
@@ -29,18 +30,9 @@ def serve(c):
         for i in range(0, len(a), 7):          # 7-byte pieces, each its own segment
             c.sendall(a[i:i + 7])
             time.sleep(0.0005)
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 0)); s.listen(64)
-print(s.getsockname()[1], flush=True)
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
-python3 "$T/server.py" > "$T/port" &
-_pids+=($!)
-wait_until 10 test -s "$T/port" || fail "trickling server did not start"
-port=$(cat "$T/port")
-"$SLUICE" bench --scenario <(echo "30 GET /x") --url "http://127.0.0.1:$port" -c 3 --threads 1 \
+start_py_server "$T/server.py"
+"$SLUICE" bench --scenario <(echo "30 GET /x") --url "$PY_URL" -c 3 --threads 1 \
   --order sequential --json > "$T/r.json" || fail "bench exited $?"
 python3 - "$T/r.json" <<'PY' || fail "trickled answers"
 import json, sys
@@ -52,7 +44,6 @@ assert r["connections_opened"] == 3, r
 PY
 
 # scheduling policy of the worker threads: /proc/PID/task/*/stat field 41 (3 = SCHED_BATCH)
-source tests/e2e/bench_nginx.inc
 start_nginx
 batch_threads() { # PID -> number of its SCHED_BATCH threads
   local n=0 t

@@ -2,7 +2,8 @@
 # sluice bench against the real pipeline: `sluice serve` + `sluice stream` on the game app.
 # The seeds' game scenario gets exactly its statuses (1,732 stored, 20 answered 404) and
 # --verify waits until every acknowledged event is a row of the events table; a second
-# run counts only its own rows on top of the first.
+# run counts only its own rows on top of the first. The stored events carry the headers
+# the seeds' ab commands sent: their Host, User-Agent: ApacheBench/2.3, Accept: */*.
 source tests/lib.sh
 port=$(free_port)
 D=$T/data
@@ -22,6 +23,16 @@ print(f"  end to end {v['end_to_end_s']} s, rows {v['rows_seen']}")
 assert v["ok"] and v["rows_before"] == before, v
 assert v["rows_expected"] == before + 1732 and v["rows_seen"] == before + 1732, v
 PY
+"$SLUICE" sql --data-dir "$D" --format csv -e \
+  "select host, user_agent, accept, count(*) as n from events group by all order by all;" \
+  > "$T/headers.csv" || fail "sql"
+expect_eq "stored headers (as the seeds' ab sent them)" "$(tr -d '\r' < "$T/headers.csv")" \
+"host,user_agent,accept,n
+commanding_officer.comcast.com,ApacheBench/2.3,*/*,2
+knight1.comcast.com,ApacheBench/2.3,*/*,1200
+knight3.yahoo.com,ApacheBench/2.3,*/*,500
+user1.comcast.com,ApacheBench/2.3,*/*,10
+user2.att.com,ApacheBench/2.3,*/*,20"
 
 "$SLUICE" bench --scenario bench/scenarios/game.txt --url "http://127.0.0.1:$port" -c 8 \
   --no-keepalive --verify --data-dir "$D" --json > "$T/r2.json" || fail "second run exited $?"

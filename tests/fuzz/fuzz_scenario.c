@@ -2,13 +2,31 @@
  *  - the parser terminates, never reads outside the buffer (ASan) and frees everything;
  *  - on success: at least one entry, counts >= 1 that add up to total, every entry has
  *    a method and a target starting with '/', and formats into a request that starts
- *    with "METHOD TARGET HTTP/1.1\r\n" and ends its header block with CRLF CRLF;
+ *    with "METHOD TARGET HTTP/1.1\r\n" and ends its header block with CRLF CRLF; header
+ *    values have no blank at either end, hold no comment (a '#' between blanks; one at a
+ *    value's end may have stood before a '|') and Host's is not empty;
  *  - on failure: the message starts with the file name and a line number ("f:N: "). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "loadgen/scenario.h"
+
+static int blank(char c) { return c == ' ' || c == '\t'; }
+
+static void check_value(const scen_header *h)
+{
+    const char *v = h->value;
+    size_t n = strlen(v);
+    if (n && (blank(v[0]) || blank(v[n - 1])))
+        abort();
+    if (!n && !strcasecmp(h->name, "host"))
+        abort();
+    for (size_t i = 1; i + 1 < n; i++)
+        if (v[i] == '#' && blank(v[i - 1]) && blank(v[i + 1]))
+            abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -31,6 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (e->count < 1 || !e->method[0] || e->target[0] != '/')
             abort();
         total += e->count;
+        for (size_t j = 0; j < e->nhdrs; j++)
+            check_value(&e->hdrs[j]);
         sl_buf_reset(&b);
         if (scen_format_request(e, "h", i % 2 == 0, &b) != 0)
             abort();

@@ -119,6 +119,61 @@ static void test_errors_name_file_and_line(void)
     CHECK(strstr(parse_err("1000000000 GET /\n"), "t.txt:1: the scenario has more than"));
 }
 
+static void test_comments_bom_and_edges(void)
+{
+    /* a UTF-8 byte order mark at the start of the file is skipped */
+    scenario *s = parse_ok("\xEF\xBB\xBF" "5 GET /x\n");
+    if (s) {
+        CHECK_EQ_U64(s->v[0].count, 5);
+        scen_free(s);
+    }
+    s = parse_ok("\xEF\xBB\xBF# c\n2 GET /y\n");
+    if (s) {
+        CHECK_EQ_U64(s->v[0].line, 2);
+        scen_free(s);
+    }
+    /* a comment after a request: '#' between a blank and a blank (or the line's end) */
+    s = parse_ok("500 GET /login0 Host: a # note\n"
+                 "500 GET /x # note | X: y\n"
+                 "1 GET /x\t#\n"
+                 "1 GET / X-Color: #fff | Y: a#b | Z: c # two more\n"
+                 "1 POST / X: a < {\"a\":1} # the body runs to the end of the line\n");
+    if (s) {
+        CHECK_EQ_U64(s->v[0].nhdrs, 1);
+        CHECK_STR(s->v[0].hdrs[0].value, "a");
+        CHECK_EQ_U64(s->v[1].nhdrs, 0);
+        CHECK_STR(s->v[1].target, "/x");
+        CHECK_EQ_U64(s->v[2].nhdrs, 0);
+        CHECK_EQ_U64(s->v[3].nhdrs, 3);
+        CHECK_STR(s->v[3].hdrs[0].value, "#fff");
+        CHECK_STR(s->v[3].hdrs[1].value, "a#b");
+        CHECK_STR(s->v[3].hdrs[2].value, "c");
+        CHECK_STR(s->v[4].body, "{\"a\":1} # the body runs to the end of the line");
+        scen_free(s);
+    }
+    /* '#' glued to a word is not a comment: that word must then make sense */
+    CHECK(strstr(parse_err("5 GET /x #note\n"), "t.txt:1: header '#note' has no ':' (a comment "
+                                                "after a request is ' # text'"));
+    /* a '|' needs a header after it */
+    CHECK(strstr(parse_err("5 GET / Host: a |\n"), "t.txt:1: '|' with no header after it"));
+    CHECK(strstr(parse_err("1 GET /\n5 GET / Host: a | # c\n"), "t.txt:2: '|' with no header"));
+    CHECK(strstr(parse_err("5 POST / X: a | < b\n"), "t.txt:1: '|' with no header after it"));
+    /* an empty value: allowed (HTTP allows it), except for Host */
+    CHECK(strstr(parse_err("5 GET / Host:\n"), "t.txt:1: Host has an empty value"));
+    CHECK(strstr(parse_err("5 GET / X: a | Host:   # c\n"), "t.txt:1: Host has an empty value"));
+    s = parse_ok("1 GET / X-Empty: | Y: 1\n");
+    if (s) {
+        CHECK_EQ_U64(s->v[0].nhdrs, 2);
+        CHECK_STR(s->v[0].hdrs[0].value, "");
+        sl_buf b;
+        sl_buf_init(&b, 0);
+        CHECK(scen_format_request(&s->v[0], "h", true, &b) == 0);
+        CHECK(strstr(b.p, "\r\nX-Empty:\r\nY: 1\r\n") != NULL);
+        sl_buf_free(&b);
+        scen_free(s);
+    }
+}
+
 static void test_nul_and_long_lines(void)
 {
     const char text[] = "1 GET /\n2 GET /a\0b\n";
@@ -184,6 +239,17 @@ static void test_shipped_scenarios(void)
                 not_routes += s->v[i].count;
         CHECK_EQ_U64(not_routes, 20);
         CHECK_STR(s->v[5].hdrs[0].value, "commanding_officer.comcast.com");
+        /* every line sends what ab sent: its Host, ab's User-Agent, Accept: * / * */
+        sl_buf b;
+        sl_buf_init(&b, 0);
+        for (size_t i = 0; i < s->n; i++) {
+            sl_buf_reset(&b);
+            CHECK(scen_format_request(&s->v[i], "127.0.0.1:5000", true, &b) == 0);
+            CHECK(strstr(b.p, "\r\nUser-Agent: ApacheBench/2.3\r\n") != NULL);
+            CHECK(strstr(b.p, "\r\nAccept: */*\r\n") != NULL);
+            CHECK(strstr(b.p, "sluice-bench") == NULL);
+        }
+        sl_buf_free(&b);
         scen_free(s);
     }
     s = NULL;
@@ -216,6 +282,7 @@ int main(void)
     RUN(test_basic_lines);
     RUN(test_bodies);
     RUN(test_errors_name_file_and_line);
+    RUN(test_comments_bom_and_edges);
     RUN(test_nul_and_long_lines);
     RUN(test_format_request);
     RUN(test_shipped_scenarios);
