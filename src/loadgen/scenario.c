@@ -7,9 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#ifndef SLUICE_VERSION
-#define SLUICE_VERSION "0.1.0"
-#endif
+#include "common/version.h"
 
 static bool is_space(char c) { return c == ' ' || c == '\t'; }
 
