@@ -150,6 +150,12 @@ int bus_consumer_commit(bus_consumer *c, int32_t partition, int64_t next_offset,
 /* True while the partition is assigned to this consumer. */
 bool bus_consumer_owns(bus_consumer *c, int32_t partition);
 
+/* True when the last thing bus_consumer_poll() saw of an assigned partition was its end
+ * (librdkafka's partition EOF: a fetch at the high watermark brought nothing) and no
+ * record has come since; *end is then the offset the next record will get. False for a
+ * partition still being fetched or not assigned. One thread only (the poll's). */
+bool bus_consumer_at_end(bus_consumer *c, int32_t partition, int64_t *end);
+
 /* Leaves the group (revoking: the callback runs once more) and frees. NULL is fine. */
 void bus_consumer_destroy(bus_consumer *c);
 
