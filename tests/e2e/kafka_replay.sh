@@ -7,6 +7,10 @@
 #     the missing checkpoint unchanged; the next run replays 0-9999 whole;
 #   - a partition whose end is below the recorded range: the "topic ends before" error,
 #     only once its end is reached;
+#   - takeover: stream A is killed -9 in the middle of a batch (its checkpoint write is
+#     held on a fifo, after the offset log and the renames), more events arrive, and
+#     stream B of the same group takes A's partition: it replays exactly A's recorded
+#     range ("replaying F-L", the same file name), counts exact, no duplicate event_id.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/kafka_lib.inc"
 APP=apps/game.yaml
@@ -78,5 +82,69 @@ grep -q "replay 0-10099 but the topic ends before 10099, at 10000 (was it delete
   fail "message: $(cat "$T/short.err")"
 [ -n "$(find "$D/warehouse" -name '*.parquet' 2>/dev/null)" ] && fail "files written for a short range"
 
+# ---- takeover: A dies in the middle of a batch, B replays A's range
+mock_cmd "topic tk 4 3"
+D=$T/take
+N1=2000 N2=1000
+python3 - $((N1 + N2)) >"$T/tk.ndjson" <<'PY'
+import sys
+for i in range(int(sys.argv[1])):
+    k = i % 3
+    t = "purchase_axe" if k == 0 else "join_guild" if k == 1 else "default"
+    print('{"event_type":"%s","event_id":"t-%d","strength":%d}' % (t, i, i % 11))
+PY
+S=("$SLUICE" stream --app "$APP" --data-dir "$D" --bus "kafka://$BOOT/tk" --job tk
+   --trigger 200ms --max-batch 400)
+bg "${S[@]}" 2>"$T/a.err"; A=$BG_PID
+bg "${S[@]}" 2>"$T/b.err"; B=$BG_PID
+# owned FILE: the partitions a stream holds now, from its assigned / revoked lines
+owned() {
+  awk '/^stream: partition [0-9]+ assigned/ {o[$3] = 1} /^stream: partition [0-9]+ revoked/ {delete o[$3]}
+       END {for (p in o) print p}' "$1" | sort -n | paste -sd' '
+}
+settled() {
+  local a b
+  a=$(owned "$T/a.err"); b=$(owned "$T/b.err")
+  [ -n "$a" ] && [ -n "$b" ] && [ "$(echo $a $b | tr ' ' '\n' | sort -u | paste -sd' ')" = "0 1 2 3" ] &&
+    [ "$(echo $a $b | wc -w)" = 4 ]
+}
+wait_until 60 settled || fail "the group did not settle: A $(owned "$T/a.err"), B $(owned "$T/b.err")"
+X=$(owned "$T/a.err" | cut -d' ' -f1)
+# A's checkpoint write for partition X blocks (opening a fifo for writing waits for a
+# reader): A stops after the offset log and the renames of its first batch of X
+mkfifo "$D/stream/tk-p$X.checkpoint.tmp"
+head -n "$N1" "$T/tk.ndjson" | "$SLUICE_RELEASE" produce --bus "kafka://$BOOT/tk" 2>"$T/p1.err" ||
+  fail "produce: $(cat "$T/p1.err")"
+wait_until 60 test -s "$D/stream/tk-p$X.offsets" || fail "A recorded no batch of p$X: $(cat "$T/a.err")"
+F=$(awk '$1 == "first" {print $2}' "$D/stream/tk-p$X.offsets")
+L=$(awk '$1 == "last" {print $2}' "$D/stream/tk-p$X.offsets")
+wait_until 60 test -e "$D/warehouse/events/"*"/part-$X-$F-$L.parquet" ||
+  fail "A did not publish part-$X-$F-$L: $(cat "$T/a.err")"
+[ -e "$D/stream/tk-p$X.checkpoint" ] && fail "A wrote the checkpoint of p$X despite the fifo"
+kill -9 "$A"
+wait "$A" 2>/dev/null || true
+rm "$D/stream/tk-p$X.checkpoint.tmp"
+# more events, so that a run that did not replay would cut a different batch
+tail -n +"$((N1 + 1))" "$T/tk.ndjson" | "$SLUICE_RELEASE" produce --bus "kafka://$BOOT/tk" 2>"$T/p2.err" ||
+  fail "produce 2: $(cat "$T/p2.err")"
+wait_until 60 grep -q "^stream: partition $X: replaying batch $F-$L recorded before an interruption" "$T/b.err" ||
+  fail "B did not replay A's range $F-$L of p$X: $(cat "$T/b.err")"
+wait_until 60 grep -q "^stream: batch p$X $F-$L (replay): $((L - F + 1)) events in" "$T/b.err" ||
+  fail "B did not write the range whole: $(cat "$T/b.err")"
+total() { [ "$(count "$D" 'select count(*) from events')" = "$((N1 + N2))" ]; }
+wait_until 60 total || fail "B did not catch up: $(count "$D" 'select count(*) from events') of $((N1 + N2))"
+expect_eq "distinct event_id" "$(count "$D" 'select count(distinct event_id) from events')" $((N1 + N2))
+expect_eq "purchases" "$(count "$D" 'select count(*) from purchases')" $(( (N1 + N2 + 2) / 3 ))
+expect_eq "joins" "$(count "$D" 'select count(*) from joins')" $(( (N1 + N2 + 1) / 3 ))
+# partition X's files: A's range once, then B's own batches right after it, no overlap
+ranges=$(cd "$D/warehouse/events" && ls -- */ | grep "^part-$X-" | sed 's/^part-[0-9]*-//; s/\.parquet$//' |
+  sort -t- -k1,1n)
+expect_eq "first file of p$X" "$(echo "$ranges" | head -1)" "$F-$L"
+prev=-1
+for r in $ranges; do
+  [ "${r%-*}" = $((prev + 1)) ] || fail "p$X files overlap or leave a gap: $(echo $ranges)"
+  prev=${r#*-}
+done
+kill -TERM "$B"; wait "$B" || fail "B exit status: $(tail -3 "$T/b.err")"
 echo "  slow replay of 0-9999 written whole; SIGTERM mid-replay kept it for the next run;" \
-  "a range past the end refused at the end"
+  "B replayed A's p$X $F-$L after kill -9"
