@@ -116,7 +116,10 @@ typedef struct bus_msg {
     void       *priv;       /* the librdkafka message; freed by bus_msg_release */
 } bus_msg;
 
-/* Assignment changes, called on the thread inside bus_consumer_poll().
+/* Assignment changes, called on the thread inside bus_consumer_poll(). With the
+ * default (eager) assignment strategies every change revokes all partitions and assigns a
+ * new set; with partition.assignment.strategy=cooperative-sticky a change adds or revokes
+ * only some partitions (rd_kafka_incremental_assign/unassign) and the others go on.
  *   assigned = true:  the partitions are ours now; for each, set start[i] to the offset to
  *                     read from (>= 0), or leave -1 for the group's committed offset
  *                     (falling back to the earliest).

@@ -364,16 +364,59 @@ static void revoke_all(bus_consumer *c)
     rd_kafka_assign(c->rk, NULL);
 }
 
-/* Runs inside rd_kafka_consumer_poll / rd_kafka_consumer_close, on the caller's thread. */
+/* Cooperative protocol (partition.assignment.strategy=cooperative-sticky): a rebalance
+ * adds or takes away only the listed partitions; the others keep being consumed. */
+static void incremental(bus_consumer *c, rd_kafka_topic_partition_list_t *list, bool add)
+{
+    rd_kafka_error_t *ke;
+    if (add) {
+        if (take_list(c, list, false) < 0)
+            return;
+        ke = rd_kafka_incremental_assign(c->rk, list);
+    } else {
+        size_t n = (size_t)list->cnt, k = 0;
+        int32_t *parts = calloc(n ? n : 1, sizeof *parts);
+        for (size_t i = 0; i < n; i++) {
+            int j = owned_index(c, list->elems[i].partition);
+            if (j < 0)
+                continue;
+            if (parts)
+                parts[k++] = list->elems[i].partition;
+            c->owned[j] = c->owned[--c->nowned];
+        }
+        if (k && c->o.on_assign)
+            c->o.on_assign(c->o.ud, false, parts, k, NULL);
+        free(parts);
+        ke = rd_kafka_incremental_unassign(c->rk, list);
+    }
+    if (ke) {
+        sl_err_set(&c->assign_err, -EIO, true, "kafka incremental %s: %s",
+                   add ? "assign" : "unassign", rd_kafka_error_string(ke));
+        rd_kafka_error_destroy(ke);
+    }
+}
+
+/* Runs inside rd_kafka_consumer_poll / rd_kafka_consumer_close, on the caller's thread.
+ * The group's protocol decides how an assignment changes: EAGER (range, roundrobin: the
+ * default) revokes everything and assigns a whole new set; COOPERATIVE (cooperative-sticky)
+ * moves only some partitions, and rd_kafka_assign() is refused there ("Erroneous
+ * state"), so it gets rd_kafka_incremental_(un)assign(). */
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
                          rd_kafka_topic_partition_list_t *list, void *opaque)
 {
-    (void)rk;
     bus_consumer *c = opaque;
-    if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
-        assign_list(c, list);
-    else
+    const char *proto = rd_kafka_rebalance_protocol(rk);
+    bool coop = proto && !strcmp(proto, "COOPERATIVE");
+    if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (coop)
+            incremental(c, list, true);
+        else
+            assign_list(c, list);
+    } else if (e == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && coop) {
+        incremental(c, list, false);
+    } else {
         revoke_all(c);
+    }
 }
 
 int bus_consumer_new(const bus_spec *s, const bus_consumer_opts *o, bus_consumer **out,

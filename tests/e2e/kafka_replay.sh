@@ -118,7 +118,8 @@ head -n "$N1" "$T/tk.ndjson" | "$SLUICE_RELEASE" produce --bus "kafka://$BOOT/tk
 wait_until 60 test -s "$D/stream/tk-p$X.offsets" || fail "A recorded no batch of p$X: $(cat "$T/a.err")"
 F=$(awk '$1 == "first" {print $2}' "$D/stream/tk-p$X.offsets")
 L=$(awk '$1 == "last" {print $2}' "$D/stream/tk-p$X.offsets")
-wait_until 60 test -e "$D/warehouse/events/"*"/part-$X-$F-$L.parquet" ||
+published() { compgen -G "$D/warehouse/events/*/part-$X-$F-$L.parquet"; }
+wait_until 60 published ||
   fail "A did not publish part-$X-$F-$L: $(cat "$T/a.err")"
 [ -e "$D/stream/tk-p$X.checkpoint" ] && fail "A wrote the checkpoint of p$X despite the fifo"
 kill -9 "$A"
