@@ -58,7 +58,7 @@ static int bus_topic_override(const char *cmd, const char *topic)
     if (log_bus.kind != BUS_KAFKA || !topic)
         return 0;
     if (!bus_kafka_topic_valid(topic))
-        return cli_usage_error(cmd, "bad Kafka topic name '%s'", topic);
+        return cli_value_error(cmd, topic, "bad Kafka topic name '%s'", topic);
     char *t = strdup(topic);
     if (!t)
         return cli_usage_error(cmd, "out of memory");
@@ -285,8 +285,8 @@ int cmd_produce(int argc, char **argv)
     if (!topic && log_bus.kind == BUS_LOG)
         return cli_usage_error("produce", "--topic is required");
     if (log_bus.kind == BUS_LOG && !log_topic_name_valid(topic))
-        return cli_usage_error("produce", "bad topic name '%s': use 1 to 200 of A-Z a-z 0-9 . _ -",
-                               topic);
+        return cli_value_error("produce", topic,
+                               "bad topic name '%s': use 1 to 200 of A-Z a-z 0-9 . _ -", topic);
 
     sl_err err;
     sl_err_clear(&err);
@@ -539,13 +539,13 @@ int cmd_tail(int argc, char **argv)
     else if (!cli_parse_u64(from_s, 0, UINT64_MAX - 1, &from_off))
         from_kind = 2;
     else
-        return cli_usage_error("tail", "bad --from '%s': want beginning, end or an offset",
+        return cli_value_error("tail", from_s, "bad --from '%s': want beginning, end or an offset",
                                from_s);
     if (log_bus.kind == BUS_KAFKA)
         return tail_kafka(from_kind, from_off, exit_at_end, count);
     if (!log_topic_name_valid(topic))
-        return cli_usage_error("tail", "bad topic name '%s': use 1 to 200 of A-Z a-z 0-9 . _ -",
-                               topic);
+        return cli_value_error("tail", topic,
+                               "bad topic name '%s': use 1 to 200 of A-Z a-z 0-9 . _ -", topic);
 
     sl_err err;
     sl_err_clear(&err);
