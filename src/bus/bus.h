@@ -58,17 +58,22 @@ int bus_spec_parse(bus_spec *s, const char *url, sl_err *err);
 /* Adds one --kafka-opt "key=value" (kept by reference: it must outlive s). */
 int bus_spec_add_opt(bus_spec *s, const char *kv, sl_err *err);
 
+/* After all options are parsed: -EINVAL when --kafka-opt or --kafka-key were given but the
+ * bus is the embedded log (they would be ignored). */
+int bus_spec_check(const bus_spec *s, sl_err *err);
+
 /* "kafka://b1:9092,b2:9092/events" or "log", for banners. Writes at most cap bytes. */
 void bus_spec_describe(const bus_spec *s, char *out, size_t cap);
 
 /* Kafka topic names: [A-Za-z0-9._-]{1,249}. */
 bool bus_kafka_topic_valid(const char *t);
 
-/* Help text for the options above, for the commands' --help. */
+/* Help text for the options above, for stream --help (its descriptions start in column
+ * 26). */
 #define BUS_HELP_OPTIONS                                                                    \
-    "  --bus URL           log (default: the embedded log) or\n"                             \
-    "                      kafka://HOST:PORT[,HOST:PORT]/TOPIC (Apache Kafka)\n"             \
-    "  --kafka-opt K=V     librdkafka property, repeatable (e.g. security.protocol=ssl)\n"
+    "  --bus URL              log (default: the embedded log) or\n"                          \
+    "                         kafka://HOST:PORT[,HOST:PORT]/TOPIC (Apache Kafka)\n"          \
+    "  --kafka-opt K=V        librdkafka property, repeatable (e.g. security.protocol=ssl)\n"
 
 /* ------------------------------------------------------------------ producer */
 

@@ -73,6 +73,29 @@ static int conf_apply(rd_kafka_conf_t *conf, const bus_spec *s, const char *cons
 
 /* ------------------------------------------------------------------ producer */
 
+/* "2xx means stored" holds with acks=all and idempotence; --kafka-opt may weaken either
+ * (librdkafka itself refuses acks other than all while idempotence is on). Said once at
+ * start, on stderr: the setting is allowed, but not silently. */
+static void warn_weaker_acks(const rd_kafka_conf_t *conf)
+{
+    char v[64];
+    size_t n = sizeof v;
+    if (rd_kafka_conf_get(conf, "acks", v, &n) == RD_KAFKA_CONF_OK && strcmp(v, "all") &&
+        strcmp(v, "-1"))
+        fprintf(stderr,
+                "sluice: warning: kafka acks=%s: an event is reported stored (2xx) %s; "
+                "sluice's default is acks=all (every in-sync replica has it)\n",
+                v, strcmp(v, "0") ? "once the partition leader has it, and is lost if the "
+                                    "leader fails before a replica copies it"
+                                  : "without any broker confirming it");
+    n = sizeof v;
+    if (rd_kafka_conf_get(conf, "enable.idempotence", v, &n) == RD_KAFKA_CONF_OK &&
+        !strcmp(v, "false"))
+        fprintf(stderr,
+                "sluice: warning: kafka enable.idempotence=false: librdkafka's retries may "
+                "store an event twice or out of order; sluice's default is true\n");
+}
+
 struct bus_producer {
     rd_kafka_t       *rk;
     rd_kafka_topic_t *rkt;
@@ -138,6 +161,7 @@ int bus_producer_new(const bus_spec *s, bus_producer **out, sl_err *err)
     p->key_len = strlen(p->key_field);
     if (conf_apply(conf, s, defaults, err) < 0)
         goto fail;
+    warn_weaker_acks(conf);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_opaque(conf, p);
     char es[512];

@@ -20,6 +20,10 @@ rc=0; "$SLUICE" stream --app apps/game.yaml --bus kafka://nohost 2>"$T/err" || r
 expect_eq "bad --bus exit" "$rc" 2
 grep -q "kafka://HOST:PORT" "$T/err" || fail "bad --bus message: $(cat "$T/err")"
 "$SLUICE" stream --help | grep -q -- "--kafka-opt" || fail "stream --help lacks --kafka-opt"
+# every option's description starts in one column, the Kafka ones too
+help_cols=$("$SLUICE" stream --help | awk '/^  --[a-z-]+( [A-Z=]+)?  +[^ ]/ {
+  match($0, /^  --[a-z-]+( [A-Z=]+)?  +/); print RLENGTH}' | sort -u)
+expect_eq "stream --help: description columns" "$help_cols" 25
 
 kafka_mock_start --brokers 3 --partitions 4
 count() { "$SLUICE" sql --data-dir "$1" --format csv -e "$2" 2>>"$T/sql.err" | tail -n 1; }
