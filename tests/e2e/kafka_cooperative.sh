@@ -39,24 +39,12 @@ expect_eq "purchases" "$(count "$D" 'select count(*) from purchases')" 134
 D=$T/group
 S=("$SLUICE" stream --app apps/game.yaml --data-dir "$D" --bus "kafka://$BOOT/coop" --job grp
    --trigger 200ms --max-batch 100 "${COOP[@]}")
-# owned FILE: the partitions a stream holds now, from its assigned / revoked lines
-owned() {
-  awk '/^stream: partition [0-9]+ assigned/ {o[$3] = 1} /^stream: partition [0-9]+ revoked/ {delete o[$3]}
-       END {for (p in o) print p}' "$1" | sort -n | paste -sd' '
-}
 bg "${S[@]}" 2>"$T/a.err"; A=$BG_PID
-a_owns_all() { [ "$(owned "$T/a.err")" = "0 1 2 3" ]; }
 a_wrote() { [ "$(grep -c '^stream: batch p' "$T/a.err")" -ge 4 ]; }
-wait_until 60 a_owns_all || fail "A did not get all partitions: $(cat "$T/a.err")"
+wait_until 60 group_settled 4 "$T/a.err" || fail "A did not get all partitions: $(cat "$T/a.err")"
 wait_until 60 a_wrote || fail "A wrote nothing: $(cat "$T/a.err")"
 bg "${S[@]}" 2>"$T/b.err"; B=$BG_PID
-settled() {
-  local a b
-  a=$(owned "$T/a.err"); b=$(owned "$T/b.err")
-  [ -n "$a" ] && [ -n "$b" ] && [ "$(echo $a $b | tr ' ' '\n' | sort -u | paste -sd' ')" = "0 1 2 3" ] &&
-    [ "$(echo $a $b | wc -w)" = 4 ]
-}
-wait_until 60 settled || fail "the group did not settle: A $(owned "$T/a.err"), B $(owned "$T/b.err"); $(cat "$T/a.err" "$T/b.err")"
+wait_until 60 group_settled 4 "$T/a.err" "$T/b.err" || fail "the group did not settle: A $(owned "$T/a.err"), B $(owned "$T/b.err"); $(cat "$T/a.err" "$T/b.err")"
 grep -q "warning" "$T/a.err" "$T/b.err" && fail "warnings: $(grep warning "$T/a.err" "$T/b.err")"
 # cooperative: A gave up only what B took; it never had all four revoked
 expect_eq "partitions A gave up" "$(grep -c '^stream: partition [0-9]* revoked' "$T/a.err")" \

@@ -24,13 +24,7 @@ S=("$SLUICE" stream --app "$T/app.yaml" --data-dir "$D" --bus "kafka://$BOOT/mis
    --trigger 100ms)
 bg "${S[@]}" 2>"$T/a.err"; A=$BG_PID
 bg "${S[@]}" 2>"$T/b.err"; B=$BG_PID
-owned() {
-  awk '/^stream: partition [0-9]+ assigned/ {o[$3] = 1} /^stream: partition [0-9]+ revoked/ {delete o[$3]}
-       END {for (p in o) print p}' "$1" | sort -n | paste -sd' '
-}
-one_each() { [ "$(echo $(owned "$T/a.err") $(owned "$T/b.err") | tr ' ' '\n' | sort | paste -sd' ')" = "0 1" ] &&
-  [ -n "$(owned "$T/a.err")" ] && [ -n "$(owned "$T/b.err")" ]; }
-wait_until 60 one_each || fail "not one partition each: A $(owned "$T/a.err"), B $(owned "$T/b.err")"
+wait_until 60 group_settled 2 "$T/a.err" "$T/b.err" || fail "not one partition each: A $(owned "$T/a.err"), B $(owned "$T/b.err")"
 
 send() { # PARTITION JSON
   echo "$2" | kcat -P -b "$BOOT" -t misc -p "$1" 2>"$T/kcat.err" || fail "kcat -P: $(cat "$T/kcat.err")"

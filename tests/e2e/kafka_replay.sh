@@ -97,18 +97,7 @@ S=("$SLUICE" stream --app "$APP" --data-dir "$D" --bus "kafka://$BOOT/tk" --job 
    --trigger 200ms --max-batch 400)
 bg "${S[@]}" 2>"$T/a.err"; A=$BG_PID
 bg "${S[@]}" 2>"$T/b.err"; B=$BG_PID
-# owned FILE: the partitions a stream holds now, from its assigned / revoked lines
-owned() {
-  awk '/^stream: partition [0-9]+ assigned/ {o[$3] = 1} /^stream: partition [0-9]+ revoked/ {delete o[$3]}
-       END {for (p in o) print p}' "$1" | sort -n | paste -sd' '
-}
-settled() {
-  local a b
-  a=$(owned "$T/a.err"); b=$(owned "$T/b.err")
-  [ -n "$a" ] && [ -n "$b" ] && [ "$(echo $a $b | tr ' ' '\n' | sort -u | paste -sd' ')" = "0 1 2 3" ] &&
-    [ "$(echo $a $b | wc -w)" = 4 ]
-}
-wait_until 60 settled || fail "the group did not settle: A $(owned "$T/a.err"), B $(owned "$T/b.err")"
+wait_until 60 group_settled 4 "$T/a.err" "$T/b.err" || fail "the group did not settle: A $(owned "$T/a.err"), B $(owned "$T/b.err")"
 X=$(owned "$T/a.err" | cut -d' ' -f1)
 # A's checkpoint write for partition X blocks (opening a fifo for writing waits for a
 # reader): A stops after the offset log and the renames of its first batch of X
