@@ -13,11 +13,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The default key field; a key_field pointing elsewhere was set by --kafka-key. */
+static const char default_key[] = "event_id";
+
 void bus_spec_init(bus_spec *s)
 {
     memset(s, 0, sizeof *s);
     s->kind = BUS_LOG;
-    s->key_field = "event_id";
+    s->key_field = default_key;
+}
+
+int bus_spec_check(const bus_spec *s, sl_err *err)
+{
+    if (s->kind == BUS_KAFKA)
+        return 0;
+    if (s->nopts)
+        return sl_err_set(err, -EINVAL, false,
+                          "--kafka-opt %s: only for --bus kafka://HOST:PORT/TOPIC (the bus is "
+                          "the embedded log)", s->opts[0]);
+    if (s->key_field != default_key)
+        return sl_err_set(err, -EINVAL, false,
+                          "--kafka-key %s: only for --bus kafka://HOST:PORT/TOPIC (the bus is "
+                          "the embedded log)", s->key_field);
+    return 0;
 }
 
 void bus_spec_free(bus_spec *s)

@@ -58,17 +58,22 @@ int bus_spec_parse(bus_spec *s, const char *url, sl_err *err);
 /* Adds one --kafka-opt "key=value" (kept by reference: it must outlive s). */
 int bus_spec_add_opt(bus_spec *s, const char *kv, sl_err *err);
 
+/* After all options are parsed: -EINVAL when --kafka-opt or --kafka-key were given but the
+ * bus is the embedded log (they would be ignored). */
+int bus_spec_check(const bus_spec *s, sl_err *err);
+
 /* "kafka://b1:9092,b2:9092/events" or "log", for banners. Writes at most cap bytes. */
 void bus_spec_describe(const bus_spec *s, char *out, size_t cap);
 
 /* Kafka topic names: [A-Za-z0-9._-]{1,249}. */
 bool bus_kafka_topic_valid(const char *t);
 
-/* Help text for the options above, for the commands' --help. */
+/* Help text for the options above, for stream --help (its descriptions start in column
+ * 26). */
 #define BUS_HELP_OPTIONS                                                                    \
-    "  --bus URL           log (default: the embedded log) or\n"                             \
-    "                      kafka://HOST:PORT[,HOST:PORT]/TOPIC (Apache Kafka)\n"             \
-    "  --kafka-opt K=V     librdkafka property, repeatable (e.g. security.protocol=ssl)\n"
+    "  --bus URL              log (default: the embedded log) or\n"                          \
+    "                         kafka://HOST:PORT[,HOST:PORT]/TOPIC (Apache Kafka)\n"          \
+    "  --kafka-opt K=V        librdkafka property, repeatable (e.g. security.protocol=ssl)\n"
 
 /* ------------------------------------------------------------------ producer */
 
@@ -116,7 +121,10 @@ typedef struct bus_msg {
     void       *priv;       /* the librdkafka message; freed by bus_msg_release */
 } bus_msg;
 
-/* Assignment changes, called on the thread inside bus_consumer_poll().
+/* Assignment changes, called on the thread inside bus_consumer_poll(). With the
+ * default (eager) assignment strategies every change revokes all partitions and assigns a
+ * new set; with partition.assignment.strategy=cooperative-sticky a change adds or revokes
+ * only some partitions (rd_kafka_incremental_assign/unassign) and the others go on.
  *   assigned = true:  the partitions are ours now; for each, set start[i] to the offset to
  *                     read from (>= 0), or leave -1 for the group's committed offset
  *                     (falling back to the earliest).
@@ -149,6 +157,12 @@ int bus_consumer_commit(bus_consumer *c, int32_t partition, int64_t next_offset,
 
 /* True while the partition is assigned to this consumer. */
 bool bus_consumer_owns(bus_consumer *c, int32_t partition);
+
+/* True when the last thing bus_consumer_poll() saw of an assigned partition was its end
+ * (librdkafka's partition EOF: a fetch at the high watermark brought nothing) and no
+ * record has come since; *end is then the offset the next record will get. False for a
+ * partition still being fetched or not assigned. One thread only (the poll's). */
+bool bus_consumer_at_end(bus_consumer *c, int32_t partition, int64_t *end);
 
 /* Leaves the group (revoking: the callback runs once more) and frees. NULL is fine. */
 void bus_consumer_destroy(bus_consumer *c);

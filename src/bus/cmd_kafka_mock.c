@@ -6,7 +6,8 @@
  * keep volumes small), and support produce, fetch, consumer groups and idempotence.
  *
  * Control channel: one command per line on stdin, each answered with one line on stdout,
- * "ok" or "error: ...":
+ * "ok" or "error: ..." (stdin a pipe, a fifo or a file; a terminal only while the mock is
+ * the foreground job: `sluice kafka-mock > bootstrap.txt &` leaves the terminal alone):
  *   down BROKER              the broker stops answering (-1: all); no leader change
  *   up BROKER                it answers again
  *   rtt BROKER MS            delay its answers by MS milliseconds (0: none)
@@ -23,10 +24,12 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bus/bus.h"
@@ -48,7 +51,9 @@ static const char *const mock_help =
     "  --listen ADDR       only 127.0.0.1 (librdkafka 2.0.2's mock binds loopback)\n"
     "  --help              this text\n"
     "\n"
-    "Fault injection: commands on stdin, one per line, answered \"ok\" or \"error: ...\":\n"
+    "Fault injection: commands on stdin, one per line, answered \"ok\" or \"error: ...\"\n"
+    "on stdout (a terminal is read only while the mock runs in the foreground, so\n"
+    "`sluice kafka-mock > bootstrap.txt &` is not stopped by its shell):\n"
     "  down B | up B | rtt B MS | errors API COUNT ERROR | leader TOPIC PART B |\n"
     "  topic NAME PARTS [REPL]      (B: broker id 1..N, -1 for all)\n"
     "  e.g. 'errors Produce 5 NOT_LEADER_FOR_PARTITION', 'rtt 1 500', 'down 2'.\n";
@@ -171,15 +176,42 @@ static void control(mock_ctl *mc, char *line)
     reply("ok\n", NULL);
 }
 
+/* True when this process may read its controlling terminal now: it is in the terminal's
+ * foreground process group. A background job (`sluice kafka-mock > bootstrap.txt &` in an
+ * interactive shell) that read it would be stopped by SIGTTIN ("Stopped (tty input)"),
+ * and with it the whole cluster. */
+static bool tty_foreground(void)
+{
+    pid_t fg = tcgetpgrp(STDIN_FILENO);
+    return fg >= 0 && fg == getpgrp();
+}
+
 static void *control_main(void *arg)
 {
     mock_ctl *mc = arg;
     char line[1024];
-    while (fgets(line, sizeof line, stdin)) {
-        line[strcspn(line, "\n")] = '\0';
-        control(mc, line);
+    bool tty = isatty(STDIN_FILENO);
+    for (;;) {
+        /* a terminal is read only while the mock is the foreground job; in the background
+         * it is left to the shell (checked again every 200 ms: `fg` brings commands back) */
+        if (tty && !tty_foreground()) {
+            struct timespec ts = {0, 200 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        if (fgets(line, sizeof line, stdin)) {
+            line[strcspn(line, "\n")] = '\0';
+            control(mc, line);
+            continue;
+        }
+        /* sent to the background while waiting in fgets: with SIGTTIN ignored the read
+         * fails with EIO instead of stopping the process; wait for the foreground */
+        if (tty && ferror(stdin) && errno == EIO) {
+            clearerr(stdin);
+            continue;
+        }
+        return NULL;   /* end of input: the cluster keeps running */
     }
-    return NULL;
 }
 
 int cmd_kafka_mock(int argc, char **argv)
@@ -237,6 +269,12 @@ int cmd_kafka_mock(int argc, char **argv)
         return cli_usage_error(cmd, "--replication %llu is more than --brokers %llu",
                                (unsigned long long)repl, (unsigned long long)nbrokers);
 
+    /* A background mock must never be stopped by its terminal: the control thread does
+     * not read a terminal it does not own (control_main), a read racing a move to the
+     * background fails (EIO) instead of stopping us, and so does writing to a terminal
+     * with `stty tostop`. */
+    signal(SIGTTIN, SIG_IGN);
+    signal(SIGTTOU, SIG_IGN);
     /* SIGINT/SIGTERM are taken by sigwait below; blocked before any thread starts so that
      * librdkafka's threads inherit the mask */
     sigset_t sigs;

@@ -58,7 +58,7 @@ static int bus_topic_override(const char *cmd, const char *topic)
     if (log_bus.kind != BUS_KAFKA || !topic)
         return 0;
     if (!bus_kafka_topic_valid(topic))
-        return cli_usage_error(cmd, "bad Kafka topic name '%s'", topic);
+        return cli_value_error(cmd, topic, "bad Kafka topic name '%s'", topic);
     char *t = strdup(topic);
     if (!t)
         return cli_usage_error(cmd, "out of memory");
@@ -67,18 +67,29 @@ static int bus_topic_override(const char *cmd, const char *topic)
     return 0;
 }
 
+/* --kafka-opt / --kafka-key on the embedded log would be ignored: refused. 0, or 2. */
+static int bus_kind_check(const char *cmd)
+{
+    sl_err err;
+    if (bus_spec_check(&log_bus, &err) < 0)
+        return cli_usage_error(cmd, "%s", err.msg);
+    return 0;
+}
+
 /* ---- produce ---- */
 
 static void produce_usage(void)
 {
     printf("Usage: sluice produce --topic TOPIC [options] < events.ndjson\n"
+           "       sluice produce --bus kafka://HOST:PORT/TOPIC [options] < events.ndjson\n"
            "\n"
            "Appends newline-delimited JSON from stdin to a topic of the embedded log, one\n"
            "record per line. Every line must be a JSON object; empty lines are skipped. A bad\n"
            "line stops the run with its line number (exit 1); the lines before it are kept.\n"
            "\n"
            "Options:\n"
-           "  --topic NAME             topic to append to (created if missing) [required]\n"
+           "  --topic NAME             topic to append to (created if missing); required on the\n"
+           "                           embedded log; with --bus kafka it overrides the URL's topic\n"
            "  --data-dir DIR           data directory (default ./sluice-data, SLUICE_DATA_DIR)\n"
            "  --fsync MODE             always | never | interval[=MS] (default interval=1000):\n"
            "                           always: each batch is on disk before it counts;\n"
@@ -280,13 +291,13 @@ int cmd_produce(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("produce", "unexpected argument '%s'", argv[optind]);
-    if (bus_topic_override("produce", topic))
+    if (bus_topic_override("produce", topic) || bus_kind_check("produce"))
         return 2;
     if (!topic && log_bus.kind == BUS_LOG)
         return cli_usage_error("produce", "--topic is required");
     if (log_bus.kind == BUS_LOG && !log_topic_name_valid(topic))
-        return cli_usage_error("produce", "bad topic name '%s': use 1 to 200 of A-Z a-z 0-9 . _ -",
-                               topic);
+        return cli_value_error("produce", topic,
+                               "bad topic name '%s': use 1 to 200 of A-Z a-z 0-9 . _ -", topic);
 
     sl_err err;
     sl_err_clear(&err);
@@ -412,12 +423,14 @@ int cmd_produce(int argc, char **argv)
 static void tail_usage(void)
 {
     printf("Usage: sluice tail --topic TOPIC [--from beginning|end|OFFSET] [--exit] [--count N]\n"
+           "       sluice tail --bus kafka://HOST:PORT/TOPIC [options]\n"
            "\n"
-           "Prints the records of a topic of the embedded log, one per line, and follows new\n"
-           "records as they are appended (from any process) until interrupted.\n"
+           "Prints the records of a topic of the embedded log (or of Kafka), one per line, and\n"
+           "follows new records as they are appended (from any process) until interrupted.\n"
            "\n"
            "Options:\n"
-           "  --topic NAME        topic to read [required]\n"
+           "  --topic NAME        topic to read; required with the embedded log, with --bus\n"
+           "                      kafka it overrides the URL's topic\n"
            "  --data-dir DIR      data directory (default ./sluice-data, SLUICE_DATA_DIR)\n"
            "  --from WHERE        beginning (default), end, or an offset; an offset removed\n"
            "                      by retention starts at the oldest record kept\n"
@@ -526,7 +539,7 @@ int cmd_tail(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("tail", "unexpected argument '%s'", argv[optind]);
-    if (bus_topic_override("tail", topic))
+    if (bus_topic_override("tail", topic) || bus_kind_check("tail"))
         return 2;
     if (!topic && log_bus.kind == BUS_LOG)
         return cli_usage_error("tail", "--topic is required");
@@ -539,13 +552,13 @@ int cmd_tail(int argc, char **argv)
     else if (!cli_parse_u64(from_s, 0, UINT64_MAX - 1, &from_off))
         from_kind = 2;
     else
-        return cli_usage_error("tail", "bad --from '%s': want beginning, end or an offset",
+        return cli_value_error("tail", from_s, "bad --from '%s': want beginning, end or an offset",
                                from_s);
     if (log_bus.kind == BUS_KAFKA)
         return tail_kafka(from_kind, from_off, exit_at_end, count);
     if (!log_topic_name_valid(topic))
-        return cli_usage_error("tail", "bad topic name '%s': use 1 to 200 of A-Z a-z 0-9 . _ -",
-                               topic);
+        return cli_value_error("tail", topic,
+                               "bad topic name '%s': use 1 to 200 of A-Z a-z 0-9 . _ -", topic);
 
     sl_err err;
     sl_err_clear(&err);

@@ -73,6 +73,29 @@ static int conf_apply(rd_kafka_conf_t *conf, const bus_spec *s, const char *cons
 
 /* ------------------------------------------------------------------ producer */
 
+/* "2xx means stored" holds with acks=all and idempotence; --kafka-opt may weaken either
+ * (librdkafka itself refuses acks other than all while idempotence is on). Said once at
+ * start, on stderr: the setting is allowed, but not silently. */
+static void warn_weaker_acks(const rd_kafka_conf_t *conf)
+{
+    char v[64];
+    size_t n = sizeof v;
+    if (rd_kafka_conf_get(conf, "acks", v, &n) == RD_KAFKA_CONF_OK && strcmp(v, "all") &&
+        strcmp(v, "-1"))
+        fprintf(stderr,
+                "sluice: warning: kafka acks=%s: an event is reported stored (2xx) %s; "
+                "sluice's default is acks=all (every in-sync replica has it)\n",
+                v, strcmp(v, "0") ? "once the partition leader has it, and is lost if the "
+                                    "leader fails before a replica copies it"
+                                  : "without any broker confirming it");
+    n = sizeof v;
+    if (rd_kafka_conf_get(conf, "enable.idempotence", v, &n) == RD_KAFKA_CONF_OK &&
+        !strcmp(v, "false"))
+        fprintf(stderr,
+                "sluice: warning: kafka enable.idempotence=false: librdkafka's retries may "
+                "store an event twice or out of order; sluice's default is true\n");
+}
+
 struct bus_producer {
     rd_kafka_t       *rk;
     rd_kafka_topic_t *rkt;
@@ -138,6 +161,7 @@ int bus_producer_new(const bus_spec *s, bus_producer **out, sl_err *err)
     p->key_len = strlen(p->key_field);
     if (conf_apply(conf, s, defaults, err) < 0)
         goto fail;
+    warn_weaker_acks(conf);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_opaque(conf, p);
     char es[512];
@@ -266,13 +290,19 @@ void bus_producer_destroy(bus_producer *p)
 
 /* ------------------------------------------------------------------ consumer */
 
+/* One assigned partition and what the consumer last saw of it. */
+typedef struct owned_part {
+    int32_t partition;
+    bool    at_eof;      /* the last event was its end: no record since */
+    int64_t end;         /* the offset of that end (the next record's) */
+} owned_part;
+
 struct bus_consumer {
     rd_kafka_t       *rk;
     char             *topic;
     bus_consumer_opts o;
-    int32_t          *owned;    /* assigned partitions */
-    bool             *at_eof;   /* [nowned] */
-    size_t            nowned;
+    owned_part       *owned;    /* the current assignment */
+    size_t            nowned, cap;
     bool              eof_reported;
     sl_err            assign_err;
 };
@@ -280,30 +310,40 @@ struct bus_consumer {
 static int owned_index(const bus_consumer *c, int32_t part)
 {
     for (size_t i = 0; i < c->nowned; i++)
-        if (c->owned[i] == part)
+        if (c->owned[i].partition == part)
             return (int)i;
     return -1;
 }
 
-/* Takes the partitions of list (our topic only) as the new assignment, asking the user
- * where each starts. */
-static int assign_list(bus_consumer *c, rd_kafka_topic_partition_list_t *list)
+static int owned_reserve(bus_consumer *c, size_t n)
 {
-    size_t n = (size_t)list->cnt;
+    if (n <= c->cap)
+        return 0;
+    owned_part *no = realloc(c->owned, n * sizeof *no);
+    if (!no)
+        return -ENOMEM;
+    c->owned = no;
+    c->cap = n;
+    return 0;
+}
+
+/* Asks the user where each partition of list starts and writes it into list's offsets;
+ * then the partitions join the owned set (replace: they are the whole set). */
+static int take_list(bus_consumer *c, rd_kafka_topic_partition_list_t *list, bool replace)
+{
+    size_t n = (size_t)list->cnt, base = replace ? 0 : c->nowned;
     int32_t *parts = calloc(n ? n : 1, sizeof *parts);
     int64_t *start = calloc(n ? n : 1, sizeof *start);
-    bool *eof = calloc(n ? n : 1, sizeof *eof);
-    if (!parts || !start || !eof) {
+    if (!parts || !start || owned_reserve(c, base + n) < 0) {
         free(parts);
         free(start);
-        free(eof);
         return sl_err_set(&c->assign_err, -ENOMEM, true, "out of memory");
     }
     for (size_t i = 0; i < n; i++) {
         parts[i] = list->elems[i].partition;
         start[i] = -1;
     }
-    if (c->o.on_assign)
+    if (c->o.on_assign && n)
         c->o.on_assign(c->o.ud, true, parts, n, start);
     for (size_t i = 0; i < n; i++) {
         if (start[i] >= 0)
@@ -314,14 +354,21 @@ static int assign_list(bus_consumer *c, rd_kafka_topic_partition_list_t *list)
             list->elems[i].offset = c->o.start >= 0 ? c->o.start
                                     : c->o.start == -1 ? RD_KAFKA_OFFSET_END
                                                        : RD_KAFKA_OFFSET_BEGINNING;
+        c->owned[base + i] = (owned_part){.partition = parts[i], .end = -1};
     }
-    free(start);
-    free(c->owned);
-    free(c->at_eof);
-    c->owned = parts;
-    c->at_eof = eof;
-    c->nowned = n;
+    c->nowned = base + n;
     c->eof_reported = false;
+    free(parts);
+    free(start);
+    return 0;
+}
+
+/* Eager protocol (and the group-less reader): the list is the whole new assignment. */
+static int assign_list(bus_consumer *c, rd_kafka_topic_partition_list_t *list)
+{
+    int rc = take_list(c, list, true);
+    if (rc < 0)
+        return rc;
     rd_kafka_resp_err_t e = rd_kafka_assign(c->rk, list);
     if (e)
         return sl_err_set(&c->assign_err, -EIO, true, "kafka assign: %s", rd_kafka_err2str(e));
@@ -330,22 +377,70 @@ static int assign_list(bus_consumer *c, rd_kafka_topic_partition_list_t *list)
 
 static void revoke_all(bus_consumer *c)
 {
-    if (c->nowned && c->o.on_assign)
-        c->o.on_assign(c->o.ud, false, c->owned, c->nowned, NULL);
+    int32_t *parts = c->nowned ? calloc(c->nowned, sizeof *parts) : NULL;
+    if (parts && c->o.on_assign) {
+        for (size_t i = 0; i < c->nowned; i++)
+            parts[i] = c->owned[i].partition;
+        c->o.on_assign(c->o.ud, false, parts, c->nowned, NULL);
+    }
+    free(parts);
     c->nowned = 0;
     rd_kafka_assign(c->rk, NULL);
 }
 
-/* Runs inside rd_kafka_consumer_poll / rd_kafka_consumer_close, on the caller's thread. */
+/* Cooperative protocol (partition.assignment.strategy=cooperative-sticky): a rebalance
+ * adds or takes away only the listed partitions; the others keep being consumed. */
+static void incremental(bus_consumer *c, rd_kafka_topic_partition_list_t *list, bool add)
+{
+    rd_kafka_error_t *ke;
+    if (add) {
+        if (take_list(c, list, false) < 0)
+            return;
+        ke = rd_kafka_incremental_assign(c->rk, list);
+    } else {
+        size_t n = (size_t)list->cnt, k = 0;
+        int32_t *parts = calloc(n ? n : 1, sizeof *parts);
+        for (size_t i = 0; i < n; i++) {
+            int j = owned_index(c, list->elems[i].partition);
+            if (j < 0)
+                continue;
+            if (parts)
+                parts[k++] = list->elems[i].partition;
+            c->owned[j] = c->owned[--c->nowned];
+        }
+        if (k && c->o.on_assign)
+            c->o.on_assign(c->o.ud, false, parts, k, NULL);
+        free(parts);
+        ke = rd_kafka_incremental_unassign(c->rk, list);
+    }
+    if (ke) {
+        sl_err_set(&c->assign_err, -EIO, true, "kafka incremental %s: %s",
+                   add ? "assign" : "unassign", rd_kafka_error_string(ke));
+        rd_kafka_error_destroy(ke);
+    }
+}
+
+/* Runs inside rd_kafka_consumer_poll / rd_kafka_consumer_close, on the caller's thread.
+ * The group's protocol decides how an assignment changes: EAGER (range, roundrobin: the
+ * default) revokes everything and assigns a whole new set; COOPERATIVE (cooperative-sticky)
+ * moves only some partitions, and rd_kafka_assign() is refused there ("Erroneous
+ * state"), so it gets rd_kafka_incremental_(un)assign(). */
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
                          rd_kafka_topic_partition_list_t *list, void *opaque)
 {
-    (void)rk;
     bus_consumer *c = opaque;
-    if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
-        assign_list(c, list);
-    else
+    const char *proto = rd_kafka_rebalance_protocol(rk);
+    bool coop = proto && !strcmp(proto, "COOPERATIVE");
+    if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (coop)
+            incremental(c, list, true);
+        else
+            assign_list(c, list);
+    } else if (e == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && coop) {
+        incremental(c, list, false);
+    } else {
         revoke_all(c);
+    }
 }
 
 int bus_consumer_new(const bus_spec *s, const bus_consumer_opts *o, bus_consumer **out,
@@ -389,7 +484,8 @@ int bus_consumer_new(const bus_spec *s, const bus_consumer_opts *o, bus_consumer
     c->o = *o;
     if (conf_apply(conf, s, defs, err) < 0)
         goto fail;
-    if (o->report_eof && conf_set(conf, "enable.partition.eof", "true", err) < 0)
+    /* always: a replay needs to know a partition's end in continuous mode too */
+    if (conf_set(conf, "enable.partition.eof", "true", err) < 0)
         goto fail;
     if (o->group) {
         if (conf_set(conf, "group.id", o->group, err) < 0)
@@ -480,14 +576,16 @@ int bus_consumer_poll(bus_consumer *c, int timeout_ms, bus_msg *m, sl_err *err)
         rd_kafka_resp_err_t e = km->err;
         int32_t part = km->partition;
         if (e == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            rd_kafka_message_destroy(km);
             int i = owned_index(c, part);
-            if (i >= 0)
-                c->at_eof[i] = true;
+            if (i >= 0) {
+                c->owned[i].at_eof = true;
+                c->owned[i].end = km->offset;
+            }
+            rd_kafka_message_destroy(km);
             for (size_t j = 0; j < c->nowned; j++)
-                if (!c->at_eof[j])
+                if (!c->owned[j].at_eof)
                     return 0;
-            if (c->eof_reported)
+            if (!c->o.report_eof || c->eof_reported)
                 return 0;
             c->eof_reported = true;
             return 2;
@@ -501,7 +599,7 @@ int bus_consumer_poll(bus_consumer *c, int timeout_ms, bus_msg *m, sl_err *err)
     }
     int i = owned_index(c, km->partition);
     if (i >= 0)
-        c->at_eof[i] = false;
+        c->owned[i].at_eof = false;
     c->eof_reported = false;
     rd_kafka_timestamp_type_t tt;
     m->topic = c->topic;
@@ -546,6 +644,15 @@ bool bus_consumer_owns(bus_consumer *c, int32_t partition)
     return owned_index(c, partition) >= 0;
 }
 
+bool bus_consumer_at_end(bus_consumer *c, int32_t partition, int64_t *end)
+{
+    int i = owned_index(c, partition);
+    if (i < 0 || !c->owned[i].at_eof)
+        return false;
+    *end = c->owned[i].end;
+    return true;
+}
+
 void bus_consumer_destroy(bus_consumer *c)
 {
     if (!c)
@@ -555,7 +662,6 @@ void bus_consumer_destroy(bus_consumer *c)
         rd_kafka_destroy(c->rk);
     }
     free(c->owned);
-    free(c->at_eof);
     free(c->topic);
     free(c);
 }

@@ -16,6 +16,7 @@
 static struct env_argv {
     char **argv;
     char **added;   /* the strings this module allocated, NULL-terminated */
+    char **origin;  /* [i]: where added[i] came from, "FILE:LINE" or "SLUICE_NAME" */
 } *env_argvs;
 static size_t nenv_argvs;
 
@@ -23,6 +24,7 @@ static void env_args_free(void)
 {
     for (size_t i = 0; i < nenv_argvs; i++) {
         cli_strv_free(env_argvs[i].added);
+        cli_strv_free(env_argvs[i].origin);
         free(env_argvs[i].argv);
     }
     free(env_argvs);
@@ -152,10 +154,48 @@ static int config_key(const char *path, unsigned line, const char *cmd, bool in_
     return 0;
 }
 
-int cli_config_read(const char *path, const char *cmd, const struct option *opts, char ***out,
-                    sl_err *err)
+/* The value of a "key = value" line, s pointing after the '=': blanks around it and a
+ * trailing comment (a '#' after a blank) are cut; a value in double quotes is taken as it
+ * is between them (blanks and '#' included), and only a comment may follow it. NULL with
+ * err set when the quotes are not closed or text follows them. */
+static char *config_value(char *s, const char *path, unsigned line, sl_err *err)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (*s == '"') {
+        char *close = strchr(s + 1, '"');
+        if (!close) {
+            sl_err_set(err, -EINVAL, false, "%s:%u: no closing '\"' in the value", path, line);
+            return NULL;
+        }
+        char *rest = close + 1;
+        while (*rest == ' ' || *rest == '\t')
+            rest++;
+        if (*rest && *rest != '#') {
+            sl_err_set(err, -EINVAL, false,
+                       "%s:%u: text after the closing '\"' (a comment starts with '#')", path,
+                       line);
+            return NULL;
+        }
+        *close = '\0';
+        return s + 1;
+    }
+    for (char *p = s; *p; p++)
+        if (*p == '#' && (p == s || p[-1] == ' ' || p[-1] == '\t')) {
+            *p = '\0';
+            break;
+        }
+    return trim(s);
+}
+
+static int config_read(const char *path, const char *cmd, const struct option *opts,
+                       char ***out, unsigned **lines_out, sl_err *err)
 {
     *out = NULL;
+    if (lines_out)
+        *lines_out = NULL;
+    unsigned *lines = NULL;
+    size_t nlines = 0, lines_cap = 0;
     FILE *f = fopen(path, "r");
     if (!f)
         return sl_err_errno(err, errno, "config file %s", path);
@@ -183,14 +223,22 @@ int cli_config_read(const char *path, const char *cmd, const struct option *opts
         if (!*s || *s == '#')
             continue;
         if (*s == '[') {
-            size_t n = strlen(s);
-            char *name = s + 1;
-            if (s[n - 1] != ']') {
+            char *name = s + 1, *close = strchr(s, ']');
+            if (!close) {
                 rc = sl_err_set(err, -EINVAL, false, "%s:%u: section header without ']'", path,
                                 line);
                 break;
             }
-            s[n - 1] = '\0';
+            char *rest = close + 1;
+            while (*rest == ' ' || *rest == '\t')
+                rest++;
+            if (*rest && *rest != '#') {
+                rc = sl_err_set(err, -EINVAL, false,
+                                "%s:%u: text after the section header (a comment starts with "
+                                "'#')", path, line);
+                break;
+            }
+            *close = '\0';
             name = trim(name);
             size_t i = 0;
             while (config_sections[i] && strcmp(config_sections[i], name))
@@ -215,7 +263,11 @@ int cli_config_read(const char *path, const char *cmd, const struct option *opts
             break;
         }
         *eq = '\0';
-        char *key = trim(s), *val = trim(eq + 1);
+        char *key = trim(s), *val = config_value(eq + 1, path, line, err);
+        if (!val) {
+            rc = err->code;
+            break;
+        }
         if (key[0] == '-' && key[1] == '-')
             key += 2;   /* "--listen = ..." is read as "listen = ..." */
         if (!name_valid(key)) {
@@ -225,13 +277,22 @@ int cli_config_read(const char *path, const char *cmd, const struct option *opts
                             path, line, key);
             break;
         }
-        size_t vl = strlen(val);
-        if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {  /* keeps spaces and '#' */
-            val[vl - 1] = '\0';
-            val++;
-        }
+        size_t before = res.n;
         if (ours)
             rc = config_key(path, line, cmd, section != NULL, opts, key, val, &res, err);
+        if (rc == 0 && res.n > before) {   /* the line of the flag just added */
+            if (nlines == lines_cap) {
+                size_t nc = lines_cap ? lines_cap * 2 : 16;
+                unsigned *nl = realloc(lines, nc * sizeof *nl);
+                if (!nl) {
+                    rc = sl_err_set(err, -ENOMEM, true, "out of memory");
+                    break;
+                }
+                lines = nl;
+                lines_cap = nc;
+            }
+            lines[nlines++] = line;
+        }
     }
     if (rc == 0 && ferror(f))
         rc = sl_err_errno(err, errno ? errno : EIO, "read %s", path);
@@ -239,12 +300,25 @@ int cli_config_read(const char *path, const char *cmd, const struct option *opts
     fclose(f);
     if (rc < 0) {
         cli_strv_free(res.v);
+        free(lines);
         return rc;
     }
-    if (!res.v && !(res.v = calloc(1, sizeof *res.v)))
+    if (!res.v && !(res.v = calloc(1, sizeof *res.v))) {
+        free(lines);
         return sl_err_set(err, -ENOMEM, true, "out of memory");
+    }
     *out = res.v;
+    if (lines_out)
+        *lines_out = lines;
+    else
+        free(lines);
     return 0;
+}
+
+int cli_config_read(const char *path, const char *cmd, const struct option *opts, char ***out,
+                    sl_err *err)
+{
+    return config_read(path, cmd, opts, out, NULL, err);
 }
 
 /* Finds --config FILE / --config=FILE in argv (up to "--"), skipping the values of the
@@ -299,17 +373,26 @@ char **cli_build_args(int *argc, char **argv, const struct option *opts, sl_err 
     /* added: every string this module allocates, config file first, then environment;
      * that is also their order in the new argv, before the command line: getopt lets the
      * last occurrence of an option win, so flags > environment > config file */
-    strv added = {0}, out = {0};
+    strv added = {0}, out = {0}, origin = {0};
     if (!wants_help(*argc, argv)) {   /* --help works even with a broken file */
         sl_err e;
         sl_err_clear(&e);
-        int rc = cli_config_read(path, argv[0], opts, &added.v, &e);
+        unsigned *lines = NULL;
+        int rc = config_read(path, argv[0], opts, &added.v, &lines, &e);
         if (rc < 0 && !(rc == -ENOENT && !explicit)) {
             *err = e;
             return NULL;
         }
-        for (added.n = 0; added.v && added.v[added.n]; added.n++)
-            ;
+        for (added.n = 0; added.v && added.v[added.n]; added.n++) {
+            char *o = NULL;
+            if (asprintf(&o, "%s:%u", path, lines[added.n]) < 0)
+                o = NULL;
+            if (strv_push(&origin, o) < 0) {
+                free(lines);
+                goto nomem;
+            }
+        }
+        free(lines);
         added.cap = added.n + 1;
     }
     for (const struct option *o = opts; o->name; o++) {
@@ -321,10 +404,12 @@ char **cli_build_args(int *argc, char **argv, const struct option *opts, sl_err 
             var[k++] = *c == '-' ? '_' : (char)toupper((unsigned char)*c);
         var[k] = '\0';
         const char *val = getenv(var);
-        if (val && strv_push(&added, flag_arg(o->name, val)) < 0)
+        if (val && (strv_push(&added, flag_arg(o->name, val)) < 0 ||
+                    strv_push(&origin, strdup(var)) < 0))
             goto nomem;
     }
-    if (!added.v && !(added.v = calloc(1, sizeof *added.v)))
+    if ((!added.v && !(added.v = calloc(1, sizeof *added.v))) ||
+        (!origin.v && !(origin.v = calloc(1, sizeof *origin.v))))
         goto nomem;
     size_t need = 1 + added.n + (size_t)*argc + 1;
     if (!(out.v = calloc(need, sizeof *out.v)))
@@ -342,11 +427,12 @@ char **cli_build_args(int *argc, char **argv, const struct option *opts, sl_err 
     env_argvs = na;
     if (nenv_argvs == 0)
         atexit(env_args_free);
-    env_argvs[nenv_argvs++] = (struct env_argv){out.v, added.v};
+    env_argvs[nenv_argvs++] = (struct env_argv){out.v, added.v, origin.v};
     *argc = (int)out.n;
     return out.v;
 nomem:
     cli_strv_free(added.v);
+    cli_strv_free(origin.v);
     free(out.v);
     sl_err_set(err, -ENOMEM, true, "out of memory");
     return NULL;
@@ -372,15 +458,49 @@ const char *cli_data_dir(const char *flag)
     return env && *env ? env : SLUICE_DEFAULT_DATA_DIR;
 }
 
+const char *cli_arg_origin(const char *value)
+{
+    if (!value)
+        return NULL;
+    for (size_t i = 0; i < nenv_argvs; i++)
+        for (size_t k = 0; env_argvs[i].added[k]; k++) {
+            const char *a = env_argvs[i].added[k];
+            if (value >= a && value <= a + strlen(a))
+                return env_argvs[i].origin[k];
+        }
+    return NULL;
+}
+
+static int usage_error(const char *cmd, const char *value, const char *fmt, va_list ap)
+{
+    const char *origin = cli_arg_origin(value);
+    fprintf(stderr, "sluice %s: ", cmd);
+    if (origin)
+        fprintf(stderr, "%s: ", origin);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'sluice %s --help'.\n", cmd);
+    return 2;
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "sluice %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    /* getopt_long sets optarg for an option with a value and NULL otherwise, also when it
+     * returns -1: an error raised while handling an option names where its value came
+     * from, one raised after the loop does not guess */
+    int rc = usage_error(cmd, optarg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'sluice %s --help'.\n", cmd);
-    return 2;
+    return rc;
+}
+
+int cli_value_error(const char *cmd, const char *value, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = usage_error(cmd, value, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 int cli_parse_duration_ms(const char *s, uint64_t default_unit_ms, uint64_t *out_ms)

@@ -10,16 +10,20 @@
  * The config file: `--config FILE` (taken out of argv here, so no command lists it), else
  * $SLUICE_CONFIG, else ./sluice.conf when it exists (a missing default file is not an
  * error; a missing explicit one is). Format, one item a line:
- *     # comment                          whole-line comments and blank lines
- *     data-dir = /srv/sluice             before any section: every command that has
+ *     # comment                          comment lines and blank lines
+ *     data-dir = /srv/sluice   # note    before any section: every command that has
  *                                        --data-dir; ignored by the others
- *     [serve]                            from here on: only `sluice serve`
+ *     [serve]                  # note    from here on: only `sluice serve`
  *     listen = 127.0.0.1:5000            a key is a long option without "--"
  *     kafka-opt = compression.type=zstd  repeatable options repeat the key
  *     once = true                        switches take true/false (yes/no, 1/0)
- *     write-key = "  spaces kept  "      double quotes keep surrounding blanks and '#'
- * Sections are command names; an unknown section, a key the command does not take inside
- * its own section, or a malformed line is an error "FILE:LINE: problem" (exit 2).
+ *     write-key = "  a #b  "   # note    double quotes keep the value as is: blanks, '#'
+ *     sasl = x=a#b                       a '#' not after a blank is part of the value
+ * A comment starts at a '#' that begins the line or follows a blank (space or tab); a
+ * value that must hold " #" is written in double quotes. Sections are command names; an
+ * unknown section, a key the command does not take inside its own section, or a
+ * malformed line is an error "FILE:LINE: problem" (exit 2), and so is a value from the
+ * file that the command refuses (through cli_usage_error / cli_value_error).
  * Repeatable options (--kafka-opt, --write-key) add up across the three sources.
  *
  * Exit status convention for every command: 0 success, 1 runtime failure, 2 usage error.
@@ -59,8 +63,21 @@ void cli_strv_free(char **v);
 /* The data directory: flag value if given, else SLUICE_DATA_DIR, else ./sluice-data. */
 const char *cli_data_dir(const char *flag);
 
-/* Prints "sluice CMD: <message>" and "Try 'sluice CMD --help'." to stderr; returns 2. */
+/* Where a value of the argv built by cli_env_args() came from: "FILE:LINE" for the config
+ * file, "SLUICE_NAME" for the environment; NULL for the command line (or any other
+ * pointer). value may point anywhere into the "--name=value" string. */
+const char *cli_arg_origin(const char *value);
+
+/* Prints "sluice CMD: <message>" and "Try 'sluice CMD --help'." to stderr; returns 2.
+ * Called while getopt_long's optarg is the value of the option being handled and that
+ * value came from the config file or the environment, the message is prefixed with its
+ * origin: "sluice serve: sluice.conf:3: bad --bus 'x': ...". */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The same for a value checked after the option loop (optarg is NULL by then): the
+ * origin of value, if any, prefixes the message. */
+int cli_value_error(const char *cmd, const char *value, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Parses "1500", "1.5s", "250ms", "2m", "1h" into milliseconds. A bare number is in
  * default_unit_ms units (1000 for seconds). 0 on success, -EINVAL otherwise. */

@@ -153,7 +153,7 @@ int cmd_stream(int argc, char **argv)
 
     if (bus_url && bus_spec_parse(&bus, bus_url, &err) < 0) {
         bus_spec_free(&bus);
-        return cli_usage_error("stream", "%s", err.msg);
+        return cli_value_error("stream", bus_url, "%s", err.msg);
     }
     if (bus.kind == BUS_KAFKA) {
         o.bus = &bus;

@@ -1333,6 +1333,8 @@ typedef struct kpart {
     bool        have_next;    /* false: no checkpoint yet, start at the first record */
     bool        replay;       /* a recorded batch [rfirst, rlast] must be rebuilt as is */
     uint64_t    rfirst, rlast;
+    bool        rpast;        /* a record past rlast came: the range is complete */
+    bool        rwait_said;   /* "waiting for the rest of the range" was logged */
     log_record *recs;         /* pending records (data owned) */
     size_t      n, cap;
     uint64_t    bytes;
@@ -1375,7 +1377,7 @@ static void kafka_on_assign(void *ud, bool assigned, const int32_t *parts, size_
         if (p >= ks->nparts)
             ks->nparts = p + 1;
         kpart_drop(k);   /* assigned or revoked: uncommitted work is replayed from the ckpt */
-        k->replay = false;
+        k->replay = k->rpast = k->rwait_said = false;
         k->owned = assigned;
         if (!assigned) {
             fprintf(c->o->log, "stream: partition %d revoked\n", (int)p);
@@ -1425,18 +1427,45 @@ static void kafka_on_assign(void *ud, bool assigned, const int32_t *parts, size_
     }
 }
 
-/* Writes partition p's pending batch (steps 2-4), then commits the group offset (5). */
+/* Whether partition p's replay range [rfirst, rlast] is all here: 1 when its last record
+ * came, or a record past it (a gap at its end: compaction, transaction markers), or the
+ * partition's end past rlast was reached; 0 while records are still to be fetched (a slow
+ * broker delivers a range in many fetches: the trigger must not cut it short); < 0 when
+ * the partition ends before rlast or holds none of the range (the records were deleted). */
+static int kafka_replay_ready(kstate *ks, int32_t p, sl_err *err)
+{
+    kpart *k = &ks->parts[p];
+    if (k->n && (k->rpast || k->recs[k->n - 1].offset >= k->rlast))
+        return 1;
+    int64_t end;
+    if (!k->rpast && !bus_consumer_at_end(ks->cons, p, &end))
+        return 0;
+    if (k->rpast || end > (int64_t)k->rlast)
+        return k->n ? 1
+                    : sl_err_set(err, -EIO, false,
+                                 "partition %d: the offset log asks to replay %" PRIu64 "-%" PRIu64
+                                 " but the topic has none of these records any more (removed "
+                                 "by retention?)", (int)p, k->rfirst, k->rlast);
+    return sl_err_set(err, -EIO, false,
+                      "partition %d: the offset log asks to replay %" PRIu64 "-%" PRIu64
+                      " but the topic ends before %" PRIu64 ", at %" PRId64 " (was it deleted?)",
+                      (int)p, k->rfirst, k->rlast, k->rlast, end);
+}
+
+/* Writes partition p's pending batch (steps 2-4), then commits the group offset (5). A
+ * replay is written only once complete (kafka_replay_ready); until then this returns 0
+ * and writes nothing. */
 static int kafka_flush(kstate *ks, int32_t p, sl_err *err)
 {
     stream_ctx *c = ks->c;
     kpart *k = &ks->parts[p];
     if (!k->owned || (!k->n && !k->replay))
         return 0;
-    if (k->replay && (!k->n || k->recs[k->n - 1].offset < k->rlast))
-        return sl_err_set(err, -EIO, false,
-                          "partition %d: the offset log asks to replay %" PRIu64 "-%" PRIu64
-                          " but the topic ends before %" PRIu64 " (was it deleted?)", (int)p,
-                          k->rfirst, k->rlast, k->rlast);
+    if (k->replay) {
+        int ready = kafka_replay_ready(ks, p, err);
+        if (ready <= 0)
+            return ready;
+    }
     batch *b = &c->bufs[0];
     batch_clear(c, b);
     b->t0 = mono_ms();
@@ -1461,7 +1490,7 @@ static int kafka_flush(kstate *ks, int32_t p, sl_err *err)
         return rc;
     k->next = b->last + 1;
     k->have_next = true;
-    k->replay = false;
+    k->replay = k->rpast = k->rwait_said = false;
     kpart_drop(k);
     sl_err ce = {0};
     if (bus_consumer_commit(ks->cons, p, (int64_t)k->next, &ce) < 0)
@@ -1469,15 +1498,45 @@ static int kafka_flush(kstate *ks, int32_t p, sl_err *err)
     return 0;
 }
 
-static int kafka_flush_all(kstate *ks, bool due_only, sl_err *err)
+/* Which batches kafka_flush_all writes. */
+typedef enum {
+    KFLUSH_DUE,    /* running: batches whose --trigger has passed, complete replays */
+    KFLUSH_END,    /* --once at the end of every partition: all; a replay must be complete */
+    KFLUSH_STOP,   /* stopping: all but an incomplete replay, which the next run redoes */
+} kflush_mode;
+
+static int kafka_flush_all(kstate *ks, kflush_mode mode, sl_err *err)
 {
+    stream_ctx *c = ks->c;
     int64_t now = mono_ms();
     for (int32_t p = 0; p < ks->nparts; p++) {
         kpart *k = &ks->parts[p];
-        if (!k->owned || !k->n)
+        if (!k->owned || (!k->n && !k->replay))
             continue;
-        if (due_only && now - k->since_ms < (int64_t)ks->c->o->trigger_ms)
+        if (k->replay) {
+            /* the range was recorded whole: write it only when it is all here */
+            int ready = kafka_replay_ready(ks, p, err);
+            if (ready < 0 && mode != KFLUSH_STOP)
+                return ready;
+            if (ready <= 0) {
+                if (mode == KFLUSH_STOP)
+                    fprintf(c->o->log,
+                            "stream: partition %d: stopping with %zu records of the replay "
+                            "%" PRIu64 "-%" PRIu64 "; it is replayed at the next start\n",
+                            (int)p, k->n, k->rfirst, k->rlast);
+                else if (k->n && !k->rwait_said &&
+                         now - k->since_ms >= (int64_t)c->o->trigger_ms) {
+                    fprintf(c->o->log,
+                            "stream: partition %d: replay %" PRIu64 "-%" PRIu64 " has %zu "
+                            "of its records so far; waiting for the rest\n",
+                            (int)p, k->rfirst, k->rlast, k->n);
+                    k->rwait_said = true;
+                }
+                continue;
+            }
+        } else if (mode == KFLUSH_DUE && now - k->since_ms < (int64_t)c->o->trigger_ms) {
             continue;
+        }
         int rc = kafka_flush(ks, p, err);
         if (rc < 0)
             return rc;
@@ -1496,6 +1555,7 @@ static int kafka_take(kstate *ks, const bus_msg *m, sl_err *err)
         return 0;   /* not ours, or already in the tables */
     if (k->replay && off > k->rlast) {
         /* the recorded range is complete (a gap at its end): write it as recorded */
+        k->rpast = true;
         int rc = kafka_flush(ks, m->partition, err);
         if (rc < 0)
             return rc;
@@ -1570,7 +1630,7 @@ static int kafka_run(stream_ctx *c, sl_err *err)
             any_assigned = true;
         }
         if (got == 2) {   /* --once: every assigned partition is at its end */
-            rc = kafka_flush_all(&ks, false, err);
+            rc = kafka_flush_all(&ks, KFLUSH_END, err);
             goto out;
         }
         for (int32_t p = 0; !any_assigned && p < ks.nparts; p++)
@@ -1580,11 +1640,12 @@ static int kafka_run(stream_ctx *c, sl_err *err)
                             "no partition of kafka topic %s assigned within 30 s", c->topic);
             goto out;
         }
-        if (!c->o->once && (rc = kafka_flush_all(&ks, true, err)) < 0)
+        if (!c->o->once && (rc = kafka_flush_all(&ks, KFLUSH_DUE, err)) < 0)
             goto out;
     }
-    /* stopped: what was consumed is written, so a restart does not reread it */
-    rc = kafka_flush_all(&ks, false, err);
+    /* stopped: what was consumed is written, so a restart does not reread it (but not
+     * an incomplete replay: its range must be written whole, by the next run) */
+    rc = kafka_flush_all(&ks, KFLUSH_STOP, err);
 out:
     /* leaving the group runs the revoke callback: ks must still be alive */
     bus_consumer_destroy(ks.cons);

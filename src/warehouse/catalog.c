@@ -11,18 +11,31 @@
  * optional members get their defaults (format "parquet", location "warehouse/<name>", no
  * partition columns, schema_version 1).
  *
- * Thread safety: every function is reentrant; concurrent writers of the same table in one
- * data dir are not supported (the stream is the single writer).
+ * Several writers: stream processes of one Kafka consumer group may share a data dir, and
+ * each infers columns from its own partitions. wh_catalog_write() therefore holds an
+ * exclusive flock() on catalog/.<table>.json.lock (kept, never removed: removing it would
+ * let two writers lock two different files), reads the file again under it and merges by
+ * column name: the file's columns keep their order, the writer's type wins for a column
+ * both have (a retyped spec column), the writer's new columns are appended. A column is
+ * never dropped (old files still hold it; readers show NULL where a file lacks it).
+ * schema_version is one more than the file's (or the writer's, if higher) when anything
+ * changed; a write that changes nothing leaves the file alone. flock works across
+ * processes and threads (each call opens the lock file) and on NFS (Linux emulates it with
+ * a POSIX lock).
+ *
+ * Thread safety: every function is reentrant.
  */
 #include "warehouse/catalog.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -159,48 +172,160 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
+static int check_cols(const wh_column *cols, size_t n, const char *table, sl_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!valid_ident(cols[i].name))
+            return sl_err_set(err, -EINVAL, false, "catalog %s: invalid column name \"%s\"",
+                              table, cols[i].name ? cols[i].name : "(null)");
+        if (!type_name(cols[i].type))
+            return sl_err_set(err, -EINVAL, false, "catalog %s: column %s has no valid type",
+                              table, cols[i].name);
+    }
+    return 0;
+}
+
+static int render(const wh_table *t, const char *now, sl_buf *b, sl_err *err)
+{
+    char defloc[WH_NAME_MAX + 16];
+    snprintf(defloc, sizeof defloc, "warehouse/%s", t->name);
+    int rc = sl_buf_printf(b, "{\n  \"name\": \"%s\",\n  \"format\": ", t->name);
+    rc = rc ? rc : add_json_str(b, t->format && *t->format ? t->format : "parquet");
+    rc = rc ? rc : sl_buf_adds(b, ",\n  \"location\": ");
+    rc = rc ? rc : add_json_str(b, t->location && *t->location ? t->location : defloc);
+    rc = rc ? rc : sl_buf_adds(b, ",\n");
+    if (rc)
+        return sl_err_set(err, rc, false, "catalog %s: out of memory", t->name);
+    if ((rc = add_cols(b, "partition_columns", t->part_cols, t->npart_cols, t->name, err)))
+        return rc;
+    if ((rc = add_cols(b, "columns", t->cols, t->ncols, t->name, err)))
+        return rc;
+    rc = sl_buf_printf(b, "  \"schema_version\": %d,\n  \"created_at\": ",
+                       t->schema_version > 0 ? t->schema_version : 1);
+    rc = rc ? rc : add_json_str(b, t->created_at ? t->created_at : now);
+    rc = rc ? rc : sl_buf_adds(b, ",\n  \"updated_at\": ");
+    rc = rc ? rc : add_json_str(b, t->updated_at ? t->updated_at : now);
+    rc = rc ? rc : sl_buf_adds(b, "\n}\n");
+    if (rc)
+        return sl_err_set(err, rc, false, "catalog %s: schema too large", t->name);
+    return 0;
+}
+
+static bool same_cols(const wh_column *a, size_t na, const wh_column *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i].name, b[i].name) || a[i].type != b[i].type)
+            return false;
+    return true;
+}
+
+static const wh_column *find_col(const wh_column *cols, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(cols[i].name, name))
+            return &cols[i];
+    return NULL;
+}
+
+/* The table to write when the file already holds old: old's columns in their order (with
+ * t's type where t has the column too), then t's columns old lacks, in t's order. m
+ * borrows from both; m->cols is allocated (free it). *changed: the file must be
+ * rewritten. */
+static int merge(const wh_table *old, const wh_table *t, wh_table *m, bool *changed,
+                 sl_err *err)
+{
+    *m = *t;
+    m->cols = calloc(old->ncols + t->ncols + 1, sizeof *m->cols);
+    if (!m->cols)
+        return sl_err_set(err, -ENOMEM, true, "catalog %s: out of memory", t->name);
+    size_t n = 0;
+    for (size_t i = 0; i < old->ncols; i++) {
+        const wh_column *w = find_col(t->cols, t->ncols, old->cols[i].name);
+        m->cols[n++] = w ? *w : old->cols[i];
+    }
+    for (size_t i = 0; i < t->ncols; i++)
+        if (!find_col(old->cols, old->ncols, t->cols[i].name))
+            m->cols[n++] = t->cols[i];
+    m->ncols = n;
+    char defloc[WH_NAME_MAX + 16];
+    snprintf(defloc, sizeof defloc, "warehouse/%s", t->name);
+    const char *fmt = t->format && *t->format ? t->format : "parquet";
+    const char *loc = t->location && *t->location ? t->location : defloc;
+    *changed = !same_cols(m->cols, m->ncols, old->cols, old->ncols) ||
+               !same_cols(t->part_cols, t->npart_cols, old->part_cols, old->npart_cols) ||
+               strcmp(fmt, old->format) || strcmp(loc, old->location);
+    /* the version counts changes of the file: one more than the file's, or the writer's
+     * if that is higher */
+    m->schema_version = old->schema_version + 1 > t->schema_version ? old->schema_version + 1
+                                                                     : t->schema_version;
+    m->created_at = old->created_at;
+    return 0;
+}
+
+static int lock_table(const char *dir, const char *name, sl_err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.%s.json.lock", dir, name);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return sl_err_errno(err, errno, "open %s", path);
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno == EINTR)
+            continue;
+        int e = errno;
+        close(fd);
+        return sl_err_errno(err, e, "flock %s", path);
+    }
+    return fd;
+}
+
 int wh_catalog_write(const char *data_dir, const wh_table *t, sl_err *err)
 {
     if (!t || !valid_ident(t->name))
         return sl_err_set(err, -EINVAL, false, "catalog: invalid table name \"%s\"",
                           t && t->name ? t->name : "(null)");
+    int rc = check_cols(t->cols, t->ncols, t->name, err);
+    if (rc == 0)
+        rc = check_cols(t->part_cols, t->npart_cols, t->name, err);
+    if (rc)
+        return rc;
     sl_buf b;
     sl_buf_init(&b, WH_CATALOG_MAX_BYTES);
     char now[32], dir[4096], tmp[4160], path[4160];
-    int fd = -1, rc;
+    int fd = -1, lock_fd = -1;
+    wh_table *old = NULL, merged;
+    const wh_table *out = t;
+    bool changed = true;
+    memset(&merged, 0, sizeof merged);
     now_rfc3339(now);
-
-    char defloc[WH_NAME_MAX + 16];
-    snprintf(defloc, sizeof defloc, "warehouse/%s", t->name);
-    rc = sl_buf_printf(&b, "{\n  \"name\": \"%s\",\n  \"format\": ", t->name);
-    rc = rc ? rc : add_json_str(&b, t->format && *t->format ? t->format : "parquet");
-    rc = rc ? rc : sl_buf_adds(&b, ",\n  \"location\": ");
-    rc = rc ? rc : add_json_str(&b, t->location && *t->location ? t->location : defloc);
-    rc = rc ? rc : sl_buf_adds(&b, ",\n");
-    if (rc) {
-        rc = sl_err_set(err, rc, false, "catalog %s: out of memory", t->name);
-        goto fail;
-    }
-    if ((rc = add_cols(&b, "partition_columns", t->part_cols, t->npart_cols, t->name, err)))
-        goto fail;
-    if ((rc = add_cols(&b, "columns", t->cols, t->ncols, t->name, err)))
-        goto fail;
-    rc = sl_buf_printf(&b, "  \"schema_version\": %d,\n  \"created_at\": ",
-                       t->schema_version > 0 ? t->schema_version : 1);
-    rc = rc ? rc : add_json_str(&b, t->created_at ? t->created_at : now);
-    rc = rc ? rc : sl_buf_adds(&b, ",\n  \"updated_at\": ");
-    rc = rc ? rc : add_json_str(&b, t->updated_at ? t->updated_at : now);
-    rc = rc ? rc : sl_buf_adds(&b, "\n}\n");
-    if (rc) {
-        rc = sl_err_set(err, rc, false, "catalog %s: schema too large", t->name);
-        goto fail;
-    }
 
     if (snprintf(dir, sizeof dir, "%s/catalog", data_dir) >= (int)sizeof dir) {
         rc = sl_err_set(err, -ENAMETOOLONG, false, "data dir path too long: %s", data_dir);
         goto fail;
     }
     if ((rc = mkdir_p(dir, err)))
+        goto fail;
+    /* Several processes may write one table (stream processes of a Kafka group in one
+     * data dir, each inferring columns from its own partitions): under the table's lock,
+     * the file is read again and the columns merged, so no writer drops another's. */
+    if ((lock_fd = lock_table(dir, t->name, err)) < 0) {
+        rc = lock_fd;
+        goto fail;
+    }
+    rc = wh_catalog_read(data_dir, t->name, &old, err);
+    if (rc == 0) {
+        if ((rc = merge(old, t, &merged, &changed, err)))
+            goto fail;
+        out = &merged;
+    } else if (rc != -ENOENT) {
+        goto fail;
+    }
+    rc = 0;
+    if (!changed)   /* another writer already wrote these columns */
+        goto done;
+    if ((rc = render(out, now, &b, err)))
         goto fail;
     snprintf(tmp, sizeof tmp, "%s/.%s.json.tmp.%ld", dir, t->name, (long)getpid());
     snprintf(path, sizeof path, "%s/%s.json", dir, t->name);
@@ -236,6 +361,10 @@ int wh_catalog_write(const char *data_dir, const wh_table *t, sl_err *err)
         goto fail;
     }
     close(dfd);
+done:
+    free(merged.cols);
+    wh_table_free(old);
+    close(lock_fd);   /* releases the lock */
     sl_buf_free(&b);
     return 0;
 
@@ -244,6 +373,10 @@ fail_unlink:
 fail:
     if (fd >= 0)
         close(fd);
+    if (lock_fd >= 0)
+        close(lock_fd);
+    free(merged.cols);
+    wh_table_free(old);
     sl_buf_free(&b);
     return rc;
 }

@@ -16,7 +16,9 @@
  *   }
  *
  * Column types are the spec's: varchar, bigint, double, boolean, timestamp.
- * Writers: the stream (one process per data dir). Readers: sql, tables, ddl, export.
+ * Writers: the stream; several stream processes (a Kafka consumer group) may share a data
+ * dir, so a write merges with the file under a lock (catalog.c). Readers: sql, tables,
+ * ddl, export.
  */
 #ifndef SLUICE_CATALOG_H
 #define SLUICE_CATALOG_H
@@ -45,7 +47,12 @@ typedef struct wh_table {
 } wh_table;
 
 /* Writes <data_dir>/catalog/<t->name>.json atomically (creating the folder). created_at /
- * updated_at NULL mean now. */
+ * updated_at NULL mean now. When the file exists, it is re-read under an exclusive lock
+ * (catalog/.<name>.json.lock) and t's columns are merged into it by name: the file's
+ * columns stay in their order (with t's type where t has them), t's other columns are
+ * appended, none is dropped; created_at stays the file's; schema_version becomes
+ * max(file's + 1, t's) if anything changed, and the file is not rewritten if nothing did.
+ * Safe across threads and processes. */
 int wh_catalog_write(const char *data_dir, const wh_table *t, sl_err *err);
 
 /* Reads one table; -ENOENT when there is none. *out is freed with wh_table_free(). */

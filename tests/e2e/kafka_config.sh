@@ -7,8 +7,10 @@
 #   - precedence: SLUICE_LISTEN beats the file, --listen beats SLUICE_LISTEN, and a later
 #     --kafka-opt for the same property beats the file's;
 #   - --config FILE and SLUICE_CONFIG pick another file (SLUICE_CONFIG=/dev/null: none);
-#   - errors: a missing explicit file, an unknown key in the command's section, a bad line:
-#     exit 2 with FILE:LINE.
+#   - trailing comments (after a blank) on values and section headers;
+#   - errors: a missing explicit file, an unknown key in the command's section, a bad line,
+#     a value the command refuses (a bad bus URL, for serve, stream and tail): exit 2 with
+#     FILE:LINE; a bad SLUICE_BUS names the variable.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/kafka_lib.inc"
 command -v kcat >/dev/null || fail "kcat is not installed (Debian package kcat)"
@@ -20,11 +22,11 @@ W=$T/work
 mkdir "$W"
 cat >"$W/sluice.conf" <<EOF
 # what every command with these options gets
-bus = kafka://$BOOT/events
+bus = kafka://$BOOT/events      # serve, tail
 threads = 2
 
-[serve]
-listen = 127.0.0.1:$P1
+[serve]                         # only sluice serve
+listen = 127.0.0.1:$P1   # a trailing comment is not part of the value
 kafka-opt = message.max.bytes=2000
 EOF
 big=$(python3 -c 'print("[{\"event_type\":\"big\",\"pad\":\"%s\"}]" % ("x" * 3000))')
@@ -92,4 +94,17 @@ rc=0; "$SLUICE" stream --app "$APP" --config "$T/bad.conf" 2>"$T/err" || rc=$?
 expect_eq "bad line exit" "$rc" 2
 grep -q "bad.conf:2: expected 'key = value'" "$T/err" || fail "bad line message: $(cat "$T/err")"
 "$SLUICE" serve --config "$T/bad.conf" --help | grep -q Usage || fail "--help with a broken file"
-echo "  sluice.conf: listen, bus, kafka-opt applied; env > file, flag > env; --config, SLUICE_CONFIG; errors with file:line"
+printf '# a bus without a topic\n\nbus = kafka://%s   # oops\n' "$BOOT" >"$T/badbus.conf"
+for cmd in serve stream tail; do
+  rc=0; "$SLUICE" "$cmd" --app "$APP" --config "$T/badbus.conf" 2>"$T/err" || rc=$?
+  [ "$cmd" = tail ] && { rc=0; "$SLUICE" tail --config "$T/badbus.conf" 2>"$T/err" || rc=$?; }
+  expect_eq "$cmd: bad bus in the file: exit" "$rc" 2
+  grep -q "^sluice $cmd: $T/badbus.conf:3: bad --bus 'kafka://$BOOT': no brokers or no /TOPIC" "$T/err" ||
+    fail "$cmd: bad bus message: $(cat "$T/err")"
+done
+rc=0; SLUICE_CONFIG=/dev/null SLUICE_BUS=kafka://x "$SLUICE" stream --app "$APP" 2>"$T/err" || rc=$?
+expect_eq "bad SLUICE_BUS: exit" "$rc" 2
+grep -q "^sluice stream: SLUICE_BUS: bad --bus 'kafka://x'" "$T/err" || fail "bad SLUICE_BUS message: $(cat "$T/err")"
+rc=0; "$SLUICE" stream --app "$APP" --config "$T/badbus.conf" --bus log --bus kafka://y 2>"$T/err" || rc=$?
+grep -q "^sluice stream: bad --bus 'kafka://y'" "$T/err" || fail "a flag's error names a file: $(cat "$T/err")"
+echo "  sluice.conf: listen, bus, kafka-opt applied, trailing comments; env > file, flag > env; --config, SLUICE_CONFIG; errors with file:line"

@@ -6,7 +6,10 @@
 #   - sluice tail --bus kafka reads the same; sluice produce --bus kafka -> kcat
 #   - kcat -P (events without event_id / received_at) -> sluice tail
 #   - --kafka-key user_id: a user's events share a partition
-#   - usage errors for bad --bus / --kafka-opt; kafka-mock's control channel
+#   - usage errors for bad --bus / --kafka-opt, and for --kafka-opt / --kafka-key on the
+#     embedded log; kafka-mock's control channel
+#   - a warning at start for --kafka-opt acks=1 / enable.idempotence=false (not silent),
+#     none with the defaults
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/kafka_lib.inc"
 command -v kcat >/dev/null || fail "kcat is not installed (Debian package kcat)"
@@ -17,6 +20,17 @@ expect_eq "bad --bus exit" "$rc" 2
 grep -q "kafka://HOST:PORT" "$T/err" || fail "bad --bus message: $(cat "$T/err")"
 rc=0; "$SLUICE" tail --bus kafka://h:1/t --kafka-opt novalue 2>"$T/err" || rc=$?
 expect_eq "bad --kafka-opt exit" "$rc" 2
+# Kafka options with the embedded log would be ignored: refused
+for args in "tail --topic t --kafka-opt acks=all" "produce --topic t --kafka-opt linger.ms=5" \
+            "produce --topic t --kafka-key user_id" "tail --kafka-opt a=b --bus log --topic t"; do
+  rc=0; $SLUICE $args --data-dir "$T/nolog" </dev/null 2>"$T/err" || rc=$?
+  expect_eq "$args: exit" "$rc" 2
+  grep -q "only for --bus kafka://HOST:PORT/TOPIC (the bus is the embedded log)" "$T/err" ||
+    fail "$args: message: $(cat "$T/err")"
+done
+[ -e "$T/nolog" ] && fail "a refused command created its data dir"
+"$SLUICE" tail --help | grep -q "required with the embedded log, with --bus" ||
+  fail "tail --help: --topic is required only on the embedded log"
 rc=0; "$SLUICE" kafka-mock --brokers 0 2>/dev/null || rc=$?
 expect_eq "bad --brokers exit" "$rc" 2
 "$SLUICE" kafka-mock --help | grep -q "Fault injection" || fail "kafka-mock --help"
@@ -76,9 +90,16 @@ mock_cmd "topic other 2 3"
 seq 1 200 | sed 's/.*/{"event_type":"p","n":&}/' |
   "$SLUICE" produce --bus "kafka://$BOOT/events" --topic other 2>"$T/err" || fail "produce: $(cat "$T/err")"
 grep -q "^produced 200 records to kafka://.*/other, 0 failed$" "$T/err" || fail "produce summary: $(cat "$T/err")"
+grep -q "warning" "$T/err" && fail "a warning with the default settings: $(cat "$T/err")"
+# weaker settings work, but not silently
+echo '{"event_type":"p","n":0}' | "$SLUICE" produce --bus "kafka://$BOOT/other" \
+  --kafka-opt enable.idempotence=false --kafka-opt acks=1 2>"$T/err" || fail "produce acks=1: $(cat "$T/err")"
+grep -q "^sluice: warning: kafka acks=1: an event is reported stored (2xx) once the partition leader has it" "$T/err" ||
+  fail "no warning for acks=1: $(cat "$T/err")"
+grep -q "^sluice: warning: kafka enable.idempotence=false" "$T/err" || fail "no warning for idempotence: $(cat "$T/err")"
 kcat_all other >"$T/other.txt" || fail "kcat other"
-expect_eq "kcat reads what sluice produced" "$(wc -l <"$T/other.txt")" 200
-expect_eq "distinct n" "$(grep -o '"n":[0-9]*' "$T/other.txt" | sort -u | wc -l)" 200
+expect_eq "kcat reads what sluice produced" "$(wc -l <"$T/other.txt")" 201
+expect_eq "distinct n" "$(grep -o '"n":[0-9]*' "$T/other.txt" | sort -u | wc -l)" 201
 
 # kcat -P: foreign events without event_id / received_at -> sluice tail reads them as sent
 mock_cmd "topic foreign 3 3"

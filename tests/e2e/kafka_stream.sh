@@ -5,6 +5,8 @@
 #   - kcat -P events without event_id / received_at land in their tables, with the
 #     event_id "<topic>-<partition>-<offset>" filled in (also in raw_event)
 #   - a second --once run adds nothing (checkpoint per partition, no duplicates)
+#   - the Kafka group offsets equal the checkpoints: a fresh --data-dir with the same --job
+#     reads nothing, then exactly the events that came later, from each checkpoint on
 #   - two continuous streams in one group, one killed with -9 mid-run: the other takes
 #     over its partitions; counts exact, no duplicate event_id
 # Size: SLUICE_KAFKA_STREAM_EVENTS (default 6000) events in the group part.
@@ -18,6 +20,10 @@ rc=0; "$SLUICE" stream --app apps/game.yaml --bus kafka://nohost 2>"$T/err" || r
 expect_eq "bad --bus exit" "$rc" 2
 grep -q "kafka://HOST:PORT" "$T/err" || fail "bad --bus message: $(cat "$T/err")"
 "$SLUICE" stream --help | grep -q -- "--kafka-opt" || fail "stream --help lacks --kafka-opt"
+# every option's description starts in one column, the Kafka ones too
+help_cols=$("$SLUICE" stream --help | awk '/^  --[a-z-]+( [A-Z=]+)?  +[^ ]/ {
+  match($0, /^  --[a-z-]+( [A-Z=]+)?  +/); print RLENGTH}' | sort -u)
+expect_eq "stream --help: description columns" "$help_cols" 25
 
 kafka_mock_start --brokers 3 --partitions 4
 count() { "$SLUICE" sql --data-dir "$1" --format csv -e "$2" 2>>"$T/sql.err" | tail -n 1; }
@@ -52,6 +58,24 @@ done
   2>"$T/s2.err" || fail "stream --once again: $(cat "$T/s2.err")"
 grep -q "done: 0 events" "$T/s2.err" || fail "second run read again: $(tail -3 "$T/s2.err")"
 expect_eq "events after a second run" "$(count "$D" 'select count(*) from events')" 64
+# the group's committed offsets are the checkpoints: a fresh --data-dir with the same --job
+# (no checkpoint) starts every partition at the group offset, so it reads nothing...
+E=$T/d1-fresh
+"$SLUICE" stream --app apps/game.yaml --data-dir "$E" --bus "kafka://$BOOT/events" --once \
+  2>"$T/s3.err" || fail "stream --once, fresh data dir: $(cat "$T/s3.err")"
+grep -q "done: 0 events" "$T/s3.err" || fail "the group offsets lag the checkpoints: $(tail -3 "$T/s3.err")"
+# ...and after 20 more events exactly those, each partition's file starting at its checkpoint
+seq 1 20 | sed 's/.*/{"event_type":"join_guild","guild_name":"late&"}/' |
+  kcat -P -b "$BOOT" -t events 2>"$T/err" || fail "kcat -P: $(cat "$T/err")"
+"$SLUICE" stream --app apps/game.yaml --data-dir "$E" --bus "kafka://$BOOT/events" --once \
+  2>"$T/s4.err" || fail "stream --once, fresh data dir: $(cat "$T/s4.err")"
+grep -q "done: 20 events" "$T/s4.err" || fail "fresh data dir read: $(tail -3 "$T/s4.err")"
+expect_eq "late events" "$(count "$E" "select count(*) from joins where guild_name like 'late%'")" 20
+for f in $(find "$E/warehouse/events" -name "part-*.parquet" -printf "%f\n"); do
+  f=${f#part-}; p=${f%%-*}; first=${f#*-}; first=${first%%-*}
+  expect_eq "p$p: first offset after the group offset" "$first" \
+    "$(awk '$1 == "next" {print $2}' "$D/stream/stream-p$p.checkpoint")"
+done
 kill "$SERVE_PID"; wait "$SERVE_PID" || fail "serve exit status"
 
 # ---- two streams in one group, one killed -9 mid-run

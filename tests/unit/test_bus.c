@@ -102,6 +102,33 @@ static void test_client_refusals(void)
     bus_spec_free(&s);
 }
 
+/* --kafka-opt and --kafka-key are for Kafka: with the embedded log they would be ignored,
+ * so bus_spec_check refuses them (whatever the order of --bus and the options). */
+static void test_check_kafka_options_need_kafka(void)
+{
+    bus_spec s;
+    sl_err err;
+    bus_spec_init(&s);
+    CHECK(bus_spec_check(&s, &err) == 0);
+    CHECK(bus_spec_add_opt(&s, "acks=all", &err) == 0);
+    sl_err_clear(&err);
+    CHECK(bus_spec_check(&s, &err) == -EINVAL);
+    CHECK(strstr(err.msg, "--kafka-opt acks=all") && strstr(err.msg, "embedded log"));
+    CHECK(bus_spec_parse(&s, "kafka://h:1/t", &err) == 0);
+    CHECK(bus_spec_check(&s, &err) == 0);
+    bus_spec_free(&s);
+    bus_spec_init(&s);
+    char key[] = "event_id";   /* set explicitly, even to the default name */
+    s.key_field = key;
+    CHECK(bus_spec_check(&s, &err) == -EINVAL);
+    CHECK(strstr(err.msg, "--kafka-key event_id") != NULL);
+    CHECK(bus_spec_parse(&s, "kafka://h:1/t", &err) == 0);
+    CHECK(bus_spec_check(&s, &err) == 0);
+    CHECK(bus_spec_parse(&s, "log", &err) == 0);   /* a later --bus log */
+    CHECK(bus_spec_check(&s, &err) == -EINVAL);
+    bus_spec_free(&s);
+}
+
 /* With an unreachable broker, sends are accepted into the bounded queue, then refused
  * with -ENOBUFS once it is full; message.timeout.ms fails them. */
 static void test_queue_bound(void)
@@ -138,6 +165,7 @@ int main(void)
     RUN(test_parse_good);
     RUN(test_parse_bad);
     RUN(test_opts);
+    RUN(test_check_kafka_options_need_kafka);
     RUN(test_client_refusals);
     RUN(test_queue_bound);
     return test_summary();

@@ -1,7 +1,10 @@
-/* test_catalog.c — the catalog files: write/read round trip, atomic replace, listing,
+/* test_catalog.c — the catalog files: write/read round trip, atomic replace, merging of
+ * several writers' columns (in one process and across processes at once), listing,
  * defaults, and clear errors for broken or hostile files. */
 #include <errno.h>
+#include <stdbool.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "test.h"
 #include "warehouse/catalog.h"
@@ -66,8 +69,9 @@ static void test_replace_and_list(void)
     wh_table t = purchases(cols, parts);
     sl_err err = {0};
     CHECK(wh_catalog_write(dir, &t, &err) == 0);
-    t.ncols = 2; /* a narrower schema replaces the file */
-    t.schema_version = 4;
+    t.ncols = 2; /* a narrower schema drops nothing (files still hold the columns) ... */
+    CHECK(wh_catalog_write(dir, &t, &err) == 0);
+    cols[1].type = SPEC_COL_VARCHAR;  /* ... a retyped one is rewritten, one version up */
     CHECK(wh_catalog_write(dir, &t, &err) == 0);
     wh_table e = {.name = "events", .cols = cols, .ncols = 1, .location = "warehouse/events"};
     CHECK(wh_catalog_write(dir, &e, &err) == 0);
@@ -89,7 +93,8 @@ static void test_replace_and_list(void)
         CHECK_STR(list[0]->name, "_rejected");
         CHECK_STR(list[1]->name, "events");
         CHECK_STR(list[2]->name, "purchases");
-        CHECK_EQ_U64(list[2]->ncols, 2);
+        CHECK_EQ_U64(list[2]->ncols, 5);
+        CHECK_EQ_U64(list[2]->cols[1].type, SPEC_COL_VARCHAR);
         CHECK_EQ_U64(list[2]->schema_version, 4);
         CHECK_EQ_U64(list[0]->schema_version, 1);
         CHECK_EQ_U64(list[0]->npart_cols, 0);
@@ -138,6 +143,112 @@ static void test_invalid_names(void)
     CHECK(wh_catalog_list(dir, &list, &n, &err) == 0);
     CHECK_EQ_U64(n, 0);
     wh_catalog_free_list(list, n);
+}
+
+static wh_table *read_back(const char *dir, const char *name)
+{
+    sl_err err = {0};
+    wh_table *r = NULL;
+    if (wh_catalog_read(dir, name, &r, &err) != 0)
+        fprintf(stderr, "  %s\n", err.msg);
+    return r;
+}
+
+/* Two writers of one table, each with the columns it inferred (stream processes of one
+ * Kafka group, one per partition): every write merges into the file by column name, so
+ * neither loses the other's columns. */
+static void test_writers_merge(void)
+{
+    const char *dir = test_tmpdir();
+    sl_err err = {0};
+    wh_column part[1] = {{"dt", SPEC_COL_VARCHAR}};
+    wh_column a[2] = {{"event_id", SPEC_COL_VARCHAR}, {"xa", SPEC_COL_BIGINT}};
+    wh_column b[2] = {{"event_id", SPEC_COL_VARCHAR}, {"yb", SPEC_COL_VARCHAR}};
+    wh_table ta = {.name = "misc", .cols = a, .ncols = 2, .part_cols = part, .npart_cols = 1,
+                   .schema_version = 1, .created_at = "2026-11-21T10:00:00.000Z"};
+    wh_table tb = ta;
+    tb.cols = b;
+    tb.created_at = "2026-11-22T10:00:00.000Z";
+    CHECK(wh_catalog_write(dir, &ta, &err) == 0);
+    CHECK(wh_catalog_write(dir, &tb, &err) == 0);   /* B never saw xa */
+    wh_table *r = read_back(dir, "misc");
+    if (!r)
+        return;
+    CHECK_EQ_U64(r->ncols, 3);
+    if (r->ncols == 3) {
+        CHECK_STR(r->cols[0].name, "event_id");
+        CHECK_STR(r->cols[1].name, "xa");
+        CHECK_EQ_U64(r->cols[1].type, SPEC_COL_BIGINT);
+        CHECK_STR(r->cols[2].name, "yb");
+    }
+    CHECK_EQ_U64(r->schema_version, 2);
+    CHECK_STR(r->created_at, "2026-11-21T10:00:00.000Z");   /* the table's creation */
+    char *updated = strdup(r->updated_at);
+    wh_table_free(r);
+    /* A writes again with what it knows: nothing new, the file stays as it is. */
+    CHECK(wh_catalog_write(dir, &ta, &err) == 0);
+    r = read_back(dir, "misc");
+    if (r) {
+        CHECK_EQ_U64(r->ncols, 3);
+        CHECK_EQ_U64(r->schema_version, 2);
+        CHECK_STR(r->updated_at, updated);
+    }
+    free(updated);
+    wh_table_free(r);
+}
+
+/* Writers in separate processes at the same time: each adds its own columns one write at
+ * a time. The lock makes read-merge-write one step: without it a writer renames a file
+ * built from a stale read over another's newer one, and columns go missing. */
+#define RACE_WRITERS 4
+#define RACE_COLUMNS 12
+
+static void test_concurrent_writers(void)
+{
+    const char *dir = test_tmpdir();
+    pid_t pids[RACE_WRITERS];
+    for (int w = 0; w < RACE_WRITERS; w++) {
+        pids[w] = fork();
+        if (pids[w] == 0) {
+            wh_column cols[RACE_COLUMNS];
+            char names[RACE_COLUMNS][32];
+            int bad = 0;
+            for (int i = 0; i < RACE_COLUMNS; i++) {
+                snprintf(names[i], sizeof names[i], "w%d_c%d", w, i);
+                cols[i] = (wh_column){names[i], SPEC_COL_BIGINT};
+                wh_table t = {.name = "race", .cols = cols, .ncols = (size_t)i + 1};
+                sl_err err = {0};
+                if (wh_catalog_write(dir, &t, &err) != 0) {
+                    fprintf(stderr, "  writer %d: %s\n", w, err.msg);
+                    bad = 1;
+                }
+            }
+            _exit(bad);
+        }
+    }
+    for (int w = 0; w < RACE_WRITERS; w++) {
+        int st = 0;
+        CHECK(pids[w] > 0 && waitpid(pids[w], &st, 0) == pids[w] && WIFEXITED(st) &&
+              WEXITSTATUS(st) == 0);
+    }
+    wh_table *r = read_back(dir, "race");
+    if (!r)
+        return;
+    CHECK_EQ_U64(r->ncols, RACE_WRITERS * RACE_COLUMNS);
+    for (int w = 0; w < RACE_WRITERS; w++)
+        for (int i = 0; i < RACE_COLUMNS; i++) {
+            char name[32];
+            snprintf(name, sizeof name, "w%d_c%d", w, i);
+            bool found = false;
+            for (size_t k = 0; k < r->ncols; k++)
+                found |= !strcmp(r->cols[k].name, name);
+            if (!found)
+                fprintf(stderr, "  column %s lost\n", name);
+            CHECK(found);
+        }
+    /* one version per write that added something: every write of every writer did */
+    CHECK_EQ_U64(r->schema_version, RACE_WRITERS * RACE_COLUMNS);
+    wh_table_free(r);
 }
 
 /* A file that does not parse is an error naming the file and the problem. */
@@ -211,6 +322,8 @@ int main(void)
 {
     RUN(test_round_trip);
     RUN(test_replace_and_list);
+    RUN(test_writers_merge);
+    RUN(test_concurrent_writers);
     RUN(test_missing);
     RUN(test_invalid_names);
     RUN(test_bad_files);

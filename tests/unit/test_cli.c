@@ -1,6 +1,8 @@
 /* Unit tests for src/common/cli.c: the config file and SLUICE_* variables become flags with
  * the precedence command line > environment > config file, config file errors name
- * file:line, and the duration / size / number parsers accept and refuse what they say. */
+ * file:line, trailing comments and quoted values, each added value knows its origin, the
+ * docs' config examples parse, and the duration / size / number parsers accept and refuse
+ * what they say. */
 #include "test.h"
 
 #include <errno.h>
@@ -181,15 +183,20 @@ static void test_config_sections_and_globals(void)
                                   "kafka-opt = compression.type=zstd\n"
                                   "\t kafka-opt=linger.ms=20\n"
                                   "--once = true\n"
-                                  "data-dir = \"/with # hash \"\n");
+                                  "data-dir = \"/with # hash \"\n"
+                                  "[serve]   # again, with a comment\n"
+                                  "listen = 127.0.0.1:5001   # a trailing comment\n"
+                                  "kafka-opt = sasl.password=a#b\t# '#' after a blank only\n"
+                                  "bus = \"kafka://h:1/t #x\" # quoted, then a comment\n"
+                                  "data-dir = /x#y#\n");
     char **v = NULL;
     sl_err err = {0};
     CHECK(cli_config_read(path, "serve", serve_like, &v, &err) == 0);
     size_t n = 0;
     while (v && v[n])
         n++;
-    CHECK_EQ_U64(n, 7);
-    if (n == 7) {
+    CHECK_EQ_U64(n, 11);
+    if (n == 11) {
         CHECK_STR(v[0], "--data-dir=/srv/data");
         CHECK_STR(v[1], "--bus=kafka://b1:9092/events");
         CHECK_STR(v[2], "--listen=127.0.0.1:5000");
@@ -197,6 +204,10 @@ static void test_config_sections_and_globals(void)
         CHECK_STR(v[4], "--kafka-opt=linger.ms=20");
         CHECK_STR(v[5], "--once");
         CHECK_STR(v[6], "--data-dir=/with # hash ");
+        CHECK_STR(v[7], "--listen=127.0.0.1:5001");
+        CHECK_STR(v[8], "--kafka-opt=sasl.password=a#b");
+        CHECK_STR(v[9], "--bus=kafka://h:1/t #x");
+        CHECK_STR(v[10], "--data-dir=/x#y#");
     }
     cli_strv_free(v);
     /* the stream section is checked only against stream's options */
@@ -231,6 +242,10 @@ static void test_config_errors_name_file_and_line(void)
     expect_conf_error("Listen = x\n", "serve", "bad.conf:1: 'Listen' is not an option name");
     expect_conf_error("= x\n", "serve", "bad.conf:1: '' is not an option name");
     expect_conf_error("[serve\n", "serve", "bad.conf:1: section header without ']'");
+    expect_conf_error("[serve] x\n", "serve", "bad.conf:1: text after the section header");
+    expect_conf_error("listen = \"a\" b\n", "serve", "bad.conf:1: text after the closing '\"'");
+    expect_conf_error("\nlisten = \"a # b\n", "serve", "bad.conf:2: no closing '\"'");
+    expect_conf_error("listen =   # only a comment\n", "serve", "bad.conf:1: 'listen' needs a value");
     expect_conf_error("[serve]\nonce = maybe\n", "serve",
                       "bad.conf:2: --once is a switch: want true or false, got 'maybe'");
     expect_conf_error("listen =\n", "serve", "bad.conf:1: 'listen' needs a value");
@@ -300,6 +315,104 @@ static void test_config_precedence_flags_env_file(void)
     CHECK(argv != NULL && argc == 3);
 }
 
+/* Every option the built argv has from the file or the environment knows where it came
+ * from, so that a value the command refuses is reported as FILE:LINE (or the variable). */
+static void test_config_value_origins(void)
+{
+    unsetenv("SLUICE_CONFIG");
+    unsetenv("SLUICE_DATA_DIR");
+    unsetenv("SLUICE_KAFKA_OPT");
+    const char *path = write_conf("o.conf", "# origins\nbus = kafka://nohost\n\n[serve]\n"
+                                            "listen = :1   # here\n");
+    setenv("SLUICE_KAFKA_OPT", "a=env", 1);
+    char conf_arg[420];
+    snprintf(conf_arg, sizeof conf_arg, "--config=%s", path);
+    char *argv0[] = {"serve", conf_arg, "--data-dir", "/flag", NULL};
+    int argc = 4;
+    sl_err err = {0};
+    char **argv = cli_build_args(&argc, argv0, serve_like, &err);
+    unsetenv("SLUICE_KAFKA_OPT");
+    CHECK(argv != NULL && argc == 6);
+    if (!argv || argc != 6)
+        return;
+    char want[440];
+    CHECK_STR(argv[1], "--bus=kafka://nohost");
+    snprintf(want, sizeof want, "%s:2", path);
+    CHECK_STR(cli_arg_origin(argv[1] + 6), want);   /* optarg points after the '=' */
+    CHECK_STR(argv[2], "--listen=:1");
+    snprintf(want, sizeof want, "%s:5", path);
+    CHECK_STR(cli_arg_origin(argv[2] + 9), want);
+    CHECK_STR(argv[3], "--kafka-opt=a=env");
+    CHECK_STR(cli_arg_origin(argv[3] + 12), "SLUICE_KAFKA_OPT");
+    CHECK_STR(argv[5], "/flag");
+    CHECK(cli_arg_origin(argv[5]) == NULL);          /* the command line */
+    CHECK(cli_arg_origin(NULL) == NULL);
+    CHECK(cli_arg_origin("elsewhere") == NULL);
+}
+
+/* The config-file examples of README.md, docs/kafka.md and docs/operations.md parse, and their comments are not
+ * part of any value. (Update the expectations with the examples.) */
+static void test_config_examples_in_docs(void)
+{
+    static const struct option doc_opts[] = {
+        {"data-dir", required_argument, NULL, 'd'}, {"bus", required_argument, NULL, 'B'},
+        {"kafka-opt", required_argument, NULL, 'k'}, {"kafka-key", required_argument, NULL, 'y'},
+        {"listen", required_argument, NULL, 'l'}, {"admin-token", required_argument, NULL, 'a'},
+        {"trigger", required_argument, NULL, 't'}, {"once", no_argument, NULL, 'o'},
+        {NULL, 0, NULL, 0},
+    };
+    static const struct {
+        const char *doc, *cmd, *want;
+    } ex[] = {
+        {"README.md", "serve", "--data-dir=/srv/sluice|--bus=kafka://b1:9092/events|"
+                               "--listen=127.0.0.1:5000|--kafka-opt=compression.codec=zstd"},
+        {"README.md", "tail", "--data-dir=/srv/sluice|--bus=kafka://b1:9092/events"},
+        {"docs/kafka.md", "serve", "--bus=kafka://b1:9092,b2:9092/events|"
+                                   "--kafka-opt=security.protocol=ssl|"
+                                   "--kafka-opt=compression.codec=zstd|--kafka-key=user_id"},
+        {"docs/operations.md", "serve",
+         "--data-dir=/srv/sluice|--bus=kafka://b1:9092,b2:9092/events|"
+         "--kafka-opt=security.protocol=ssl|--listen=0.0.0.0:5000|"
+         "--admin-token=a token with spaces|--kafka-opt=compression.codec=zstd"},
+        {"docs/operations.md", "stream", "--data-dir=/srv/sluice|"
+                                         "--bus=kafka://b1:9092,b2:9092/events|"
+                                         "--kafka-opt=security.protocol=ssl|--trigger=2s"},
+    };
+    for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
+        /* the doc's first ```ini block (run from the repository root, as tests/run.sh does) */
+        FILE *f = fopen(ex[i].doc, "r");
+        if (!f) {
+            fprintf(stderr, "  cannot read %s: run from the repository root\n", ex[i].doc);
+            CHECK(f != NULL);
+            continue;
+        }
+        char text[8192] = "", line[1024];
+        int in = 0;
+        while (fgets(line, sizeof line, f)) {
+            if (in && !strncmp(line, "```", 3))
+                break;
+            if (in && strlen(text) + strlen(line) < sizeof text)
+                strcat(text, line);
+            in |= !strncmp(line, "```ini", 6);
+        }
+        fclose(f);
+        CHECK(text[0] != '\0');
+        char **v = NULL;
+        sl_err err = {0};
+        int rc = cli_config_read(write_conf("doc.conf", text), ex[i].cmd, doc_opts, &v, &err);
+        if (rc != 0)
+            fprintf(stderr, "  %s: %s\n", ex[i].doc, err.msg);
+        CHECK(rc == 0);
+        char got[1024] = "";
+        for (size_t k = 0; v && v[k]; k++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", k ? "|" : "", v[k]);
+        if (strcmp(got, ex[i].want))
+            fprintf(stderr, "  %s, %s:\n", ex[i].doc, ex[i].cmd);
+        CHECK_STR(got, ex[i].want);
+        cli_strv_free(v);
+    }
+}
+
 static void test_config_file_which_one(void)
 {
     unsetenv("SLUICE_CONFIG");
@@ -362,6 +475,8 @@ int main(void)
     RUN(test_config_sections_and_globals);
     RUN(test_config_errors_name_file_and_line);
     RUN(test_config_precedence_flags_env_file);
+    RUN(test_config_value_origins);
+    RUN(test_config_examples_in_docs);
     RUN(test_config_file_which_one);
     return test_summary();
 }
