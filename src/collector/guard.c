@@ -198,16 +198,23 @@ static bool guard_check_head(coll_guard *g)
         max_lines = H2O_MAX_HEADERS;
     size_t max_bytes = cfg->max_header_bytes + 4 * max_lines; /* ": " and CRLF per line */
     size_t i = g->scanned;
-    bool complete = false, conflict = false;
+    bool complete = false, conflict = false, long_line = false;
     for (; i < in->size && !complete && !conflict; i++) {
         if (in->bytes[i] != '\n')
             continue;
         size_t len = i - g->line_start;
         if (len > 0 && in->bytes[i - 1] == '\r')
             len--;
-        if (g->line_end == 0) /* the request line */
+        if (g->line_end == 0 && len == 0 && g->line_start == 0) {
+            /* one empty line before the request line is skipped, as picohttpparser does
+             * (for clients that send CRLF after a POST body) */
+        } else if (g->line_end == 0) { /* the request line */
             g->line_end = i + 1;
-        else if (len == 0)    /* the empty line that ends the head */
+            if (len > GUARD_MAX_LINE_BYTES) {
+                long_line = true;
+                break;
+            }
+        } else if (len == 0)    /* the empty line that ends the head */
             complete = true;
         else {
             g->lines++;
@@ -220,7 +227,9 @@ static bool guard_check_head(coll_guard *g)
         guard_answer(g, 400, "conflicting Content-Length headers");
         return true;
     }
-    if (g->line_end == 0 && i > GUARD_MAX_LINE_BYTES) {
+    /* the request line is over the limit when its end arrives, or, while it is still
+     * arriving, as soon as more than the limit (and its CR) has: whatever the segmentation */
+    if (long_line || (g->line_end == 0 && i - g->line_start > GUARD_MAX_LINE_BYTES + 1)) {
         guard_answer(g, 414, "request line too long");
         return true;
     }
