@@ -137,22 +137,46 @@ const char *coll_reason(int status)
     }
 }
 
+static bool method_is(h2o_req_t *req, const char *m)
+{
+    size_t n = strlen(m);
+    return req->method.len == n && memcmp(req->method.base, m, n) == 0;
+}
+
+/* Every answer goes through here, so that HTTP's framing rules hold for all of them:
+ * 204 and 304 carry no content and no Content-Length (RFC 9110 15.3.5, 15.4.5), and the
+ * answer to HEAD has the headers the same request with GET would get (Content-Length
+ * included) but no content (9.3.2); anything else would be read by the client as the
+ * start of the next response on a kept-alive connection. */
 void coll_respond(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0_ns,
                   int status, const char *content_type, h2o_iovec_t body)
 {
     static h2o_generator_t generator = {NULL, NULL};
+    bool no_content = status == 204 || status == 304;
+    bool send_body = !no_content && !method_is(req, "HEAD");
     req->res.status = status;
     req->res.reason = coll_reason(status);
-    req->res.content_length = body.len;
-    if (content_type)
+    req->res.content_length = no_content ? SIZE_MAX : body.len;
+    if (content_type && !no_content)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                        content_type, strlen(content_type));
-    finish(w, req, route_slot, t0_ns, status, body.len);
+    finish(w, req, route_slot, t0_ns, status, send_body ? body.len : 0);
     h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
     h2o_start_response(req, &generator);
     /* body points at memory that outlives the request (spec strings) or at its pool */
-    h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+    h2o_send(req, &body, send_body ? 1 : 0, H2O_SEND_STATE_FINAL);
     coll_guard_responded(sock);
+}
+
+/* 405 with Allow: the methods the path accepts. */
+static void respond_405(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0,
+                        const char *allow, size_t allow_len)
+{
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, allow, allow_len);
+    char msg[160];
+    snprintf(msg, sizeof msg, "method not allowed for this path (allowed: %.*s)",
+             (int)(allow_len > 100 ? 100 : allow_len), allow);
+    coll_respond_error(w, req, route_slot, t0, 405, msg, -1);
 }
 
 /* A JSON body {"error":msg[,"index":N]} in the request's pool. */
@@ -339,12 +363,6 @@ static bool headers_too_large(coll_worker *w, h2o_req_t *req)
     return bytes > cfg->max_header_bytes;
 }
 
-static bool method_is(h2o_req_t *req, const char *m)
-{
-    size_t n = strlen(m);
-    return req->method.len == n && memcmp(req->method.base, m, n) == 0;
-}
-
 /* CORS (--cors-origin): lets a web page of an allowed origin send events from the browser.
  * An allowed Origin gets Access-Control-Allow-Origin on the answer (the origin itself, or
  * * with --cors-origin '*'); a preflight (OPTIONS with Access-Control-Request-Method) is
@@ -430,8 +448,7 @@ static void handle_events(coll_worker *w, h2o_req_t *req, uint64_t t0)
 {
     const size_t slot = w->srv->app->nroutes + COLL_RT_EVENTS;
     if (!method_is(req, "POST")) {
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, H2O_STRLIT("POST"));
-        coll_respond_error(w, req, slot, t0, 405, "POST /events only", -1);
+        respond_405(w, req, slot, t0, H2O_STRLIT("POST"));
         return;
     }
     bool ndjson = false;
@@ -542,6 +559,13 @@ static void handle_route(coll_worker *w, h2o_req_t *req, uint64_t t0, const spec
                            too_many ? "too many fields in the event" : "event too large", -1);
         return;
     }
+    if (method_is(req, "HEAD")) {
+        /* HEAD is safe: the event was built only to answer what GET would (400 and 413
+         * included), and is not stored */
+        coll_ev_abort(&ev);
+        coll_respond(w, req, slot, t0, status, ctype, body);
+        return;
+    }
     w->ends[w->nbatch] = w->ev.len;
     batch_add(w, req, slot, t0, 1, status, ctype, body);
 }
@@ -565,13 +589,23 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     if (cors(w, req, unmatched, t0))
         return 0;
+    bool get_or_head = method_is(req, "GET") || method_is(req, "HEAD");
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/healthz"))) {
-        coll_respond(w, req, srv->app->nroutes + COLL_RT_HEALTHZ, t0, 200, "application/json",
-                     h2o_iovec_init(H2O_STRLIT("{\"status\":\"ok\"}\n")));
+        const size_t slot = srv->app->nroutes + COLL_RT_HEALTHZ;
+        if (!get_or_head)
+            respond_405(w, req, slot, t0, H2O_STRLIT("GET, HEAD"));
+        else
+            coll_respond(w, req, slot, t0, 200, "application/json",
+                         h2o_iovec_init(H2O_STRLIT("{\"status\":\"ok\"}\n")));
         return 0;
     }
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/metrics"))) {
-        if (authorized(w, req, srv->app->nroutes + COLL_RT_METRICS, t0, true))
+        const size_t slot = srv->app->nroutes + COLL_RT_METRICS;
+        if (!authorized(w, req, slot, t0, true))
+            return 0;
+        if (!get_or_head)
+            respond_405(w, req, slot, t0, H2O_STRLIT("GET, HEAD"));
+        else
             handle_metrics(w, req, t0);
         return 0;
     }
@@ -592,26 +626,21 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     if (mismatch) {
-        /* Allow: every method some route of this path accepts */
-        char allow[128];
+        /* Allow: every method some route of this path accepts (HEAD where GET is) */
+        char allow[160];
         size_t an = 0;
         for (size_t i = 0; i < srv->app->nroutes; i++) {
             const spec_route *r = &srv->app->routes[i];
             if (!r->method || strlen(r->path) != path.len || memcmp(r->path, path.base, path.len))
                 continue;
+            bool get = !strcmp(r->method, "GET");
             size_t ml = strlen(r->method);
-            if (an + ml + 2 >= sizeof allow)
+            if (an + ml + (get ? 8 : 2) >= sizeof allow)
                 break;
-            if (an) {
-                allow[an++] = ',';
-                allow[an++] = ' ';
-            }
-            memcpy(allow + an, r->method, ml);
-            an += ml;
+            an += (size_t)snprintf(allow + an, sizeof allow - an, "%s%s%s", an ? ", " : "",
+                                   r->method, get ? ", HEAD" : "");
         }
-        h2o_iovec_t av = h2o_strdup(&req->pool, allow, an);
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, av.base, av.len);
-        coll_respond_error(w, req, unmatched, t0, 405, "method not allowed for this path", -1);
+        respond_405(w, req, unmatched, t0, h2o_strdup(&req->pool, allow, an).base, an);
         return 0;
     }
     coll_respond_error(w, req, unmatched, t0, 404, "no such route", -1);

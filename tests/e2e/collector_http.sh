@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # HTTP/1.1 as the collector speaks it, sent byte for byte over raw sockets: request lines
-# over 64 KiB get 414 however the line is split into writes.
+# over 64 KiB get 414 however the line is split into writes; HEAD is answered with the
+# headers GET would get and no body, and stores nothing; /healthz and /metrics answer 405
+# with Allow to other methods, and every 405 lists what the path accepts.
 source tests/lib.sh
 source tests/e2e/collector_lib.inc
 
@@ -27,6 +29,44 @@ for n in (65536, 100000, 300000, 600000):
             assert r.header("content-type") == "application/json" and b'"error"' in r.body, r.body
 PY
 expect_eq "stored: only the requests up to 64 KiB" "$(count)" 3
+
+# ---- HEAD and 405, all on one kept-alive connection (pipelined): an answer with a body
+# where none belongs would be read as the start of the next answer
+python3 - "$T" "$PORT" <<'PY' || fail "HEAD / 405"
+import json, sys; sys.path.insert(0, sys.argv[1]); import rawhttp
+reqs = [  # (request, is HEAD, status, Allow, content-type, body)
+    ("HEAD /declare_peace", True, 200, None, "text/html; charset=utf-8", b""),
+    ("GET /healthz", False, 200, None, "application/json", b'{"status":"ok"}\n'),
+    ("HEAD /healthz", True, 200, None, "application/json", b""),
+    ("HEAD /metrics", True, 200, None, "text/plain; version=0.0.4", b""),
+    ("HEAD /events", True, 405, "POST", "application/json", b""),
+    ("HEAD /nowhere", True, 404, None, "application/json", b""),
+    ("POST /healthz", False, 405, "GET, HEAD", "application/json", None),
+    ("DELETE /metrics", False, 405, "GET, HEAD", "application/json", None),
+    ("DELETE /declare_peace", False, 405, "GET, HEAD", "application/json", None),
+    ("GET /events", False, 405, "POST", "application/json", None),
+    ("GET /declare_peace", False, 200, None, "text/html; charset=utf-8", b"Peace Declared!\n"),
+]
+c = rawhttp.Conn(sys.argv[2])
+c.send(b"".join(b"%s HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n" % r[0].encode()
+                for r in reqs))
+for req, head, status, allow, ctype, body in reqs:
+    r = c.response(head)
+    assert r.status == status, (req, r.status, r.headers, r.body)
+    assert r.header("allow") == allow, (req, r.headers)
+    assert r.header("content-type") == ctype, (req, r.headers)
+    assert r.header("connection") == "keep-alive", (req, r.headers)
+    if body is not None:
+        assert r.body == body, (req, r.body)
+    else:
+        assert "error" in json.loads(r.body), (req, r.body)
+    if head and status == 200 and req != "HEAD /metrics":
+        get = [x for x in reqs if x[0] == "GET" + req[4:]]
+        if get:  # the Content-Length GET would have
+            assert int(r.header("content-length")) == len(get[0][5]), (req, r.headers)
+c.close()
+PY
+expect_eq "stored by HEAD and 405s: nothing (one GET only)" "$(events | grep -c declare_peace)" 4
 
 stop_serve
 echo ok
