@@ -2,7 +2,8 @@
 # HTTP/1.1 as the collector speaks it, sent byte for byte over raw sockets: request lines
 # over 64 KiB get 414 however the line is split into writes; HEAD is answered with the
 # headers GET would get and no body, and stores nothing; /healthz and /metrics answer 405
-# with Allow to other methods, and every 405 lists what the path accepts.
+# with Allow to other methods, and every 405 lists what the path accepts; a spec route
+# answering 204 sends no body or Content-Length (and a 1xx status is refused at load).
 source tests/lib.sh
 source tests/e2e/collector_lib.inc
 
@@ -68,5 +69,34 @@ c.close()
 PY
 expect_eq "stored by HEAD and 405s: nothing (one GET only)" "$(events | grep -c declare_peace)" 4
 
+stop_serve
+
+# ---- a custom app: a 204 route (stored, no content), a 1xx route refused at load
+cat > "$T/http.yaml" <<'YAML'
+app: http_details
+routes:
+  - path: /beacon
+    event_type: beacon
+    status: 204
+YAML
+printf 'app: t\nroutes:\n  - path: /x\n    status: 101\n' > "$T/interim.yaml"
+rc=0; "$SLUICE" serve --app "$T/interim.yaml" --data-dir "$T/d-interim" 2>"$T/interim.err" || rc=$?
+expect_eq "1xx status in a spec: exit" "$rc" 2
+grep -q "interim.yaml:4: status 101 is an interim" "$T/interim.err" || fail "1xx message: $(cat "$T/interim.err")"
+
+start_serve "$T/http.yaml"
+python3 - "$T" "$PORT" <<'PY' || fail "204"
+import sys; sys.path.insert(0, sys.argv[1]); import rawhttp
+c = rawhttp.Conn(sys.argv[2])
+c.send(b"GET /beacon HTTP/1.1\r\nHost: x\r\n\r\nHEAD /beacon HTTP/1.1\r\nHost: x\r\n\r\n"
+       b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+for head in (False, True):
+    r = c.response(head)
+    assert r.status == 204 and r.header("content-length") is None, (r.status, r.headers)
+    assert r.header("content-type") is None and r.header("connection") == "keep-alive", r.headers
+r = c.response()
+assert r.status == 200 and r.body == b'{"status":"ok"}\n', (r.status, r.body)
+PY
+expect_eq "204 route: stored once (GET, not HEAD)" "$(events | grep -c '"event_type":"beacon"')" 1
 stop_serve
 echo ok

@@ -191,7 +191,11 @@ static const struct bad_case {
     {HEAD "  - path: /x\n    event_type: Bad-Type\n", 4, "event_type 'Bad-Type' must match"},
     {HEAD "  - path: /x\n    event_type: 9lives\n", 4, "must match"},
     {HEAD "  - path: /x\n    event_type: [a]\n", 4, "event_type must be a scalar, not a list"},
-    {HEAD ROUTE "    status: 700\n", 5, "status must be between 100 and 599"},
+    {HEAD ROUTE "    status: 700\n", 5, "status must be between 200 and 599"},
+    {HEAD ROUTE "    status: 100\n", 5, "status 100 is an interim (1xx) response"},
+    {HEAD ROUTE "    status: 101\n", 5, "use 200..599"},
+    {HEAD ROUTE "    status: 204\n    body: hi\n", 6, "a 204 answer has no body"},
+    {HEAD ROUTE "    status: 304\n    body: x\n", 6, "a 304 answer has no body"},
     {HEAD ROUTE "    status: ok\n", 5, "status must be an integer"},
     {HEAD ROUTE "    method: get\n", 5, "method must be an upper-case"},
     {HEAD ROUTE ROUTE, 5, "duplicate route GET /x (first at line 3)"},
@@ -301,7 +305,7 @@ static void test_file_errors(void)
     fclose(f);
     CHECK(spec_load(path, &app, &err) == -EINVAL);
     char want[480];
-    snprintf(want, sizeof want, "%s:4: status must be between 100 and 599", path);
+    snprintf(want, sizeof want, "%s:4: status must be between 200 and 599", path);
     CHECK(strstr(err.msg, want) == err.msg);
 }
 
