@@ -318,6 +318,16 @@ void coll_guard_responded(h2o_socket_t *sock)
     guard_hook(g); /* the response's write callback: the deadline restarts when it is done */
 }
 
+bool coll_guard_idle(h2o_req_t *req)
+{
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (!sock || h2o_socket_is_writing(sock) || sock->input->size > 0)
+        return false;
+    coll_guard *g = guard_of(req);
+    /* a connection we answered ourselves closes by itself after the linger */
+    return !g || (!g->busy && !g->answered);
+}
+
 void coll_guard_init(coll_worker *w)
 {
     h2o_timeout_init(w->loop, &w->guard_timeout, w->srv->cfg->timeout_ms);

@@ -16,9 +16,10 @@
  *
  * Threads: N workers, each an h2o_evloop with its own SO_REUSEPORT listener, so the
  * kernel spreads connections and no lock is taken per request. The main thread only
- * waits for SIGINT/SIGTERM and then asks every loop to drain: stop accepting, answer
- * what is in flight (responses waiting on the log included), close idle keep-alive
- * connections, exit. The caller closes the log afterwards, which flushes it.
+ * waits for SIGINT/SIGTERM and then asks every loop to drain (worker_main): stop
+ * accepting, close the connections with nothing under way, finish the requests under way
+ * (still arriving, waiting on the log, being written) until the drain deadline, exit.
+ * The caller closes the log afterwards, which flushes it.
  */
 #include "collector/server.h"
 
@@ -152,6 +153,8 @@ void coll_respond(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0
                   int status, const char *content_type, h2o_iovec_t body)
 {
     static h2o_generator_t generator = {NULL, NULL};
+    if (w->draining)  /* the connection closes after this answer */
+        req->http1_is_persistent = 0;
     bool no_content = status == 204 || status == 304;
     bool send_body = !no_content && !method_is(req, "HEAD");
     req->res.status = status;
@@ -654,11 +657,13 @@ static void on_conn(sl_listener *l, h2o_socket_t *sock)
     coll_guard_accept(l->data, sock);
 }
 
-static int close_conn_cb(h2o_req_t *req, void *cbdata)
+/* Closes req's connection if it has no request under way: a shutdown makes h2o's read
+ * see EOF, and h2o frees the connection. */
+static int close_idle_cb(h2o_req_t *req, void *cbdata)
 {
     (void)cbdata;
     h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
-    if (sock)
+    if (sock && coll_guard_idle(req))
         shutdown(h2o_socket_get_fd(sock), SHUT_RDWR);
     return 0;
 }
@@ -757,22 +762,17 @@ static void *worker_main(void *arg)
     while (!w->draining)
         h2o_evloop_run(w->loop, INT32_MAX);
 
-    /* Drain: answer everything waiting on the log, then close idle connections. A request
-     * still being read (or written) gets until the deadline. */
+    /* Drain, until the deadline: the listener is closed (no new connections). A
+     * connection with no request under way (idle keep-alive, or nothing sent since the
+     * accept) is closed; every other one is served to the end: a request whose head or
+     * body is still arriving is read, handled and answered (with Connection: close, as is
+     * every answer from now on), answers waiting on the log or Kafka go out when their
+     * events are stored, answers being written are finished. Then the connection closes. */
     uint64_t deadline = sl_mono_ns() + cfg->drain_ms * 1000000u;
     batch_flush(w);
-    while ((w->pend_head || atomic_load(&w->npending)) && sl_mono_ns() < deadline)
-        h2o_evloop_run(w->loop, 20);
-    bool closed = false;
-    while (has_conns(w) && sl_mono_ns() < deadline) {
-        if (!closed) {
-            /* idle keep-alive connections sit in "reading the next request": a shutdown
-             * makes the read fail and h2o frees the connection. Responses in flight were
-             * handed to the socket already; h2o finishes writing them first. */
-            h2o_evloop_run(w->loop, 0);
-            w->ctx.globalconf->http1.callbacks.foreach_request(&w->ctx, close_conn_cb, NULL);
-            closed = true;
-        }
+    while ((has_conns(w) || w->pend_head || atomic_load(&w->npending)) &&
+           sl_mono_ns() < deadline) {
+        w->ctx.globalconf->http1.callbacks.foreach_request(&w->ctx, close_idle_cb, NULL);
         h2o_evloop_run(w->loop, 20);
     }
     /* wait until the main thread has detached the log's durable callback, which may

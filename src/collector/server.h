@@ -147,6 +147,9 @@ void coll_guard_accept(coll_worker *w, h2o_socket_t *sock);
 /* The handler takes req: its connection's deadline stops. False if the guard answered the
  * connection already (the request must not be processed). */
 bool coll_guard_begin(h2o_req_t *req);
+/* True when req's connection has no request under way: nothing of a next request has
+ * arrived, the handler owns none, no answer is being written (drain closes these). */
+bool coll_guard_idle(h2o_req_t *req);
 /* The final response of the connection's request was handed to sock (from
  * req->conn->callbacks->get_socket before h2o_send); the deadline restarts once written. */
 void coll_guard_responded(h2o_socket_t *sock);
