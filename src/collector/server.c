@@ -321,16 +321,18 @@ static void batch_add(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_
 /* ---------------------------------------------------------------- handlers */
 
 /* Headers as sent: h2o lowercases names for lookup but keeps orig_name. Host is not in
- * req->headers (h2o moves it to authority), so it is added first under its usual name.
- * A header that repeats (names compared case-insensitively) becomes one member whose
- * value joins the values with ", ", under the first spelling, as a WSGI server hands
- * them to Flask. The joined text lives in the request's pool. */
+ * req->headers (h2o moves it to authority), so it is added first under its usual name,
+ * if the client sent one: without it (HTTP/1.0) h2o puts the name of its host
+ * configuration ("default") there, which is no header of the request. A header that
+ * repeats (names compared case-insensitively) becomes one member whose value joins the
+ * values with ", ", under the first spelling, as a WSGI server hands them to Flask. The
+ * joined text lives in the request's pool. */
 static size_t collect_headers(h2o_req_t *req, coll_header *out, size_t max)
 {
     size_t n = 0;
-    if (req->input.authority.len > 0 && n < max) {
-        out[n++] = (coll_header){"Host", 4, req->input.authority.base, req->input.authority.len};
-    }
+    const h2o_iovec_t host = req->input.authority;
+    if (host.base && host.base != (*req->conn->hosts)->authority.hostport.base && n < max)
+        out[n++] = (coll_header){"Host", 4, host.base, host.len};
     for (size_t i = 0; i < req->headers.size && n < max; i++) {
         const h2o_header_t *h = &req->headers.entries[i];
         const char *name = h->orig_name ? h->orig_name : h->name->base;

@@ -3,7 +3,8 @@
 # over 64 KiB get 414 however the line is split into writes; HEAD is answered with the
 # headers GET would get and no body, and stores nothing; /healthz and /metrics answer 405
 # with Allow to other methods, and every 405 lists what the path accepts; a spec route
-# answering 204 sends no body or Content-Length (and a 1xx status is refused at load).
+# answering 204 sends no body or Content-Length (and a 1xx status is refused at load);
+# the event holds the Host header as sent, and none when the client sent none.
 source tests/lib.sh
 source tests/e2e/collector_lib.inc
 
@@ -78,6 +79,8 @@ routes:
   - path: /beacon
     event_type: beacon
     status: 204
+  - path: /hit
+    event_type: hit
 YAML
 printf 'app: t\nroutes:\n  - path: /x\n    status: 101\n' > "$T/interim.yaml"
 rc=0; "$SLUICE" serve --app "$T/interim.yaml" --data-dir "$T/d-interim" 2>"$T/interim.err" || rc=$?
@@ -98,5 +101,21 @@ r = c.response()
 assert r.status == 200 and r.body == b'{"status":"ok"}\n', (r.status, r.body)
 PY
 expect_eq "204 route: stored once (GET, not HEAD)" "$(events | grep -c '"event_type":"beacon"')" 1
+
+# ---- Host as sent: none (HTTP/1.0 without it), empty, and a name
+python3 - "$T" "$PORT" <<'PY' || fail "Host requests"
+import sys; sys.path.insert(0, sys.argv[1]); import rawhttp
+for req in (b"GET /hit?case=none HTTP/1.0\r\n\r\n",
+            b"GET /hit?case=empty HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n",
+            b"GET /hit?case=named HTTP/1.1\r\nHost: Knight1.example:81\r\nConnection: close\r\n\r\n"):
+    assert rawhttp.request(sys.argv[2], req).status == 200, req
+PY
+events | python3 -c '
+import json, sys
+evs = {e["case"]: e for e in map(json.loads, sys.stdin) if e["event_type"] == "hit"}
+assert "Host" not in evs["none"], evs["none"]
+assert evs["empty"]["Host"] == "", evs["empty"]
+assert evs["named"]["Host"] == "Knight1.example:81", evs["named"]
+' || fail "Host in the events"
 stop_serve
 echo ok
