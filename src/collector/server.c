@@ -354,7 +354,42 @@ static size_t collect_headers(h2o_req_t *req, coll_header *out, size_t max)
         }
         out[n++] = (coll_header){name, h->name->len, h->value.base, h->value.len};
     }
+    /* h2o takes Content-Length out of the headers; Flask's request.headers has it for a
+     * request with a body, and so does the event: the body's length in bytes */
+    if (req->entity.base && n < max) {
+        char *v = h2o_mem_alloc_pool(&req->pool, 24);
+        int vl = snprintf(v, 24, "%zu", req->entity.len);
+        out[n++] = (coll_header){"Content-Length", 14, v, (size_t)vl};
+    }
     return n;
+}
+
+/* The request's query parameters, decoded into q[COLL_MAX_QUERY_PARAMS] (the text lives in
+ * w->qscratch until the next request). Returns their number, or -1 after answering 400:
+ * more than COLL_MAX_QUERY_PARAMS, or a name given twice (which of the values the client
+ * meant is not ours to guess, and keeping one silently would lose the other). */
+static int query_params(coll_worker *w, h2o_req_t *req, size_t slot, uint64_t t0, spec_kv *q)
+{
+    if (req->query_at == SIZE_MAX)
+        return 0;
+    int nq = coll_query_decode(req->path.base + req->query_at + 1,
+                               req->path.len - req->query_at - 1, &w->qscratch,
+                               (struct spec_kv *)q, COLL_MAX_QUERY_PARAMS);
+    if (nq < 0) {
+        coll_respond_error(w, req, slot, t0, 400, "too many query parameters (max 128)", -1);
+        return -1;
+    }
+    for (int i = 1; i < nq; i++)
+        for (int j = 0; j < i; j++) {
+            if (q[i].key_len != q[j].key_len || memcmp(q[i].key, q[j].key, q[i].key_len))
+                continue;
+            char msg[160];
+            snprintf(msg, sizeof msg, "query parameter '%.*s' is given more than once",
+                     (int)(q[i].key_len > 64 ? 64 : q[i].key_len), q[i].key);
+            coll_respond_error(w, req, slot, t0, 400, msg, -1);
+            return -1;
+        }
+    return nq;
 }
 
 static bool headers_too_large(coll_worker *w, h2o_req_t *req)
@@ -463,8 +498,16 @@ static void handle_events(coll_worker *w, h2o_req_t *req, uint64_t t0)
         ndjson = h2o_strstr(v.base, v.len, H2O_STRLIT("ndjson")) != SIZE_MAX ||
                  h2o_strstr(v.base, v.len, H2O_STRLIT("jsonl")) != SIZE_MAX;
     }
-    coll_header hdrs[130];
-    size_t nh = collect_headers(req, hdrs, sizeof hdrs / sizeof hdrs[0]);
+    /* the request's headers, then its query parameters, go into every event (after
+     * the client's own members, which win over both) */
+    spec_kv q[COLL_MAX_QUERY_PARAMS];
+    int nq = query_params(w, req, slot, t0, q);
+    if (nq < 0)
+        return;
+    coll_header hdrs[131 + COLL_MAX_QUERY_PARAMS];
+    size_t nh = collect_headers(req, hdrs, 131);
+    for (int i = 0; i < nq; i++)
+        hdrs[nh++] = (coll_header){q[i].key, q[i].key_len, q[i].val, q[i].val_len};
     coll_ingest_error e = {0, -1, NULL, 0};
     batch_make_room(w, w->srv->cfg->limits.max_events);
     long n = coll_ingest_body(req->entity.base ? req->entity.base : "", req->entity.len, ndjson,
@@ -518,16 +561,9 @@ static void handle_route(coll_worker *w, h2o_req_t *req, uint64_t t0, const spec
         return;
     }
     spec_kv q[COLL_MAX_QUERY_PARAMS];
-    int nq = 0;
-    if (req->query_at != SIZE_MAX) {
-        nq = coll_query_decode(req->path.base + req->query_at + 1,
-                               req->path.len - req->query_at - 1, &w->qscratch,
-                               (struct spec_kv *)q, COLL_MAX_QUERY_PARAMS);
-        if (nq < 0) {
-            coll_respond_error(w, req, slot, t0, 400, "too many query parameters (max 128)", -1);
-            return;
-        }
-    }
+    int nq = query_params(w, req, slot, t0, q);
+    if (nq < 0)
+        return;
     int64_t now = coll_now_ms();
     batch_make_room(w, 1);
     coll_ev ev;
@@ -547,7 +583,7 @@ static void handle_route(coll_worker *w, h2o_req_t *req, uint64_t t0, const spec
         for (size_t i = 0; rc == 0 && i < rt->nfields; i++)
             rc = coll_ev_mark(&ev, rt->fields[i].name, strlen(rt->fields[i].name));
     }
-    coll_header hdrs[130];
+    coll_header hdrs[131];
     size_t nh = collect_headers(req, hdrs, sizeof hdrs / sizeof hdrs[0]);
     for (size_t i = 0; rc >= 0 && i < nh; i++)
         rc = coll_ev_add_str(&ev, hdrs[i].name, hdrs[i].name_len, hdrs[i].value, hdrs[i].value_len);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # POST /events: a JSON object, an array, NDJSON; every error case answers 400 with a JSON
-# body naming the index and stores nothing; limits answer 413 / 431; wrong method 405.
+# body naming the index and stores nothing; limits answer 413 / 431; wrong method 405;
+# query parameters and Content-Length are merged into the events.
 source tests/lib.sh
 source tests/e2e/collector_lib.inc
 
@@ -108,6 +109,28 @@ assert data.startswith(b"HTTP/1.1 200 "), (took, data[:200])
 assert took > 3, took
 PY
 expect_eq "the slow upload stored" "$(count)" 6
+# query parameters go into every event of POST /events as they do for app routes: after
+# the event's own members and the headers, which win over a parameter of the same name;
+# a parameter given twice is refused (400, nothing stored), here and on app routes
+before=$(count)
+out=$(curl -s -w ' %{http_code}' -X POST -H 'X-Src: header' \
+  --data-binary '[{"event_type":"q_merge","plan":"pro"},{"event_type":"q_merge"}]' \
+  "$URL/events?source=web&plan=free&X-Src=query")
+[[ "$out" == *' 200' ]] || fail "POST /events with a query: $out"
+out=$(curl -s -w ' %{http_code}' -X POST --data-binary '{"event_type":"q_twice"}' "$URL/events?a=1&a=2")
+[[ "$out" == *'"error":"query parameter '"'"'a'"'"' is given more than once"'*' 400' ]] || fail "repeated parameter on /events: $out"
+expect_eq "repeated parameter on a route" "$(status_of "$URL/purchase_a_sword?level=1&level=2")" 400
+expect_eq "stored: the two merged events only" "$(count)" $((before + 2))
+events | python3 -c '
+import json, sys
+evs = [e for e in map(json.loads, sys.stdin) if e["event_type"] == "q_merge"]
+assert len(evs) == 2, evs
+assert evs[0]["plan"] == "pro" and evs[1]["plan"] == "free", evs   # own member wins
+assert all(e["source"] == "web" and e["X-Src"] == "header" for e in evs), evs
+body = b"[{\"event_type\":\"q_merge\",\"plan\":\"pro\"},{\"event_type\":\"q_merge\"}]"
+assert all(e["Content-Length"] == str(len(body)) for e in evs), evs  # as Flask stored it
+' || fail "merged events"
+
 # the server is still healthy after all of that
 expect_eq "still serving" "$(status_of "$URL/healthz")" 200
 stop_serve
