@@ -4,7 +4,8 @@
 # headers GET would get and no body, and stores nothing; /healthz and /metrics answer 405
 # with Allow to other methods, and every 405 lists what the path accepts; a spec route
 # answering 204 sends no body or Content-Length (and a 1xx status is refused at load);
-# the event holds the Host header as sent, and none when the client sent none.
+# the event holds the Host header as sent, and none when the client sent none; /metrics
+# stays valid Prometheus text with a quote and a backslash in a route's path.
 source tests/lib.sh
 source tests/e2e/collector_lib.inc
 
@@ -81,6 +82,8 @@ routes:
     status: 204
   - path: /hit
     event_type: hit
+  - path: '/say"hi\there'
+    event_type: quoted
 YAML
 printf 'app: t\nroutes:\n  - path: /x\n    status: 101\n' > "$T/interim.yaml"
 rc=0; "$SLUICE" serve --app "$T/interim.yaml" --data-dir "$T/d-interim" 2>"$T/interim.err" || rc=$?
@@ -117,5 +120,20 @@ assert "Host" not in evs["none"], evs["none"]
 assert evs["empty"]["Host"] == "", evs["empty"]
 assert evs["named"]["Host"] == "Knight1.example:81", evs["named"]
 ' || fail "Host in the events"
+# ---- /metrics with a quote and a backslash in a route path: label values escaped
+python3 - "$T" "$PORT" <<'PY' || fail "metrics text"
+import re, sys; sys.path.insert(0, sys.argv[1]); import rawhttp
+port = sys.argv[2]
+r = rawhttp.request(port, b'GET /say"hi\\there HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+assert r.status == 200, (r.status, r.body)
+r = rawhttp.request(port, b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+text = r.body.decode()
+label = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:\\[\\"n]|[^"\\\n])*"'
+sample = re.compile(r'[a-zA-Z_:][a-zA-Z0-9_:]*(\{%s(?:,%s)*\})? \S+' % (label, label))
+for line in text.splitlines():
+    assert line.startswith("# ") or sample.fullmatch(line), "not Prometheus text: %r" % line
+want = 'sluice_http_requests_total{route="/say\\"hi\\\\there",status="200"} 1'
+assert want in text.splitlines(), (want, text)
+PY
 stop_serve
 echo ok
