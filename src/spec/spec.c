@@ -957,6 +957,22 @@ static int parse_route(loader *ld, const yaml_node_t *n, spec_route *rt)
         if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '?' || *p == '#')
             return bad(ld, path, "path '%s' must not contain spaces, control characters, "
                                  "'?' or '#'", rt->path);
+    /* The collector matches the request path after libh2o's normalisation, which
+     * percent-decodes it and removes "." and ".." segments: a spec path that holds
+     * either could never be matched. */
+    if (strchr(rt->path, '%'))
+        return bad(ld, path, "path '%s' holds '%%': request paths are percent-decoded before "
+                             "they are matched, so write the character itself", rt->path);
+    for (const char *seg = rt->path + 1;; seg++) {
+        size_t sl = strcspn(seg, "/");
+        if ((sl == 1 && seg[0] == '.') || (sl == 2 && seg[0] == '.' && seg[1] == '.'))
+            return bad(ld, path, "path '%s' has a '.' or '..' segment: request paths are "
+                                 "normalised before they are matched, so it could never be",
+                       rt->path);
+        seg += sl;
+        if (!*seg)
+            break;
+    }
     if (path_reserved(rt->path))
         return bad(ld, path, "path '%s' is reserved by the collector (/healthz, /metrics, "
                              "/events, /_sluice/...)", rt->path);

@@ -183,6 +183,11 @@ static const struct bad_case {
     {HEAD "  - event_type: x\n", 3, "route needs 'path'"},
     {HEAD "  - path: x\n", 3, "must start with '/'"},
     {HEAD "  - path: '/a b'\n", 3, "must not contain spaces"},
+    {HEAD "  - path: /a%20b\n", 3, "path '/a%20b' holds '%'"},
+    {HEAD "  - path: /x/../y\n", 3, "has a '.' or '..' segment"},
+    {HEAD "  - path: /x/./y\n", 3, "has a '.' or '..' segment"},
+    {HEAD "  - path: /x/..\n", 3, "has a '.' or '..' segment"},
+    {HEAD "  - path: /.\n", 3, "has a '.' or '..' segment"},
     {HEAD "  - path: /healthz\n", 3, "reserved"},
     {HEAD "  - path: /metrics\n", 3, "reserved"},
     {HEAD "  - path: /events\n    method: POST\n", 3, "reserved"},
@@ -283,6 +288,26 @@ static void test_mistakes(void)
         if (rc == 0)
             spec_free(app);
     }
+}
+
+/* Paths that stay as they are under the collector's request-path normalisation (only
+ * '%' and "."/".." segments change) load and are found. */
+static void test_paths_kept(void)
+{
+    static const char yaml[] = "app: t\nroutes:\n  - path: /.well-known/x\n"
+                               "  - path: //x\n  - path: /a.b/..c/.\"\n  - path: /\n";
+    spec_app *app = NULL;
+    sl_err err = {0};
+    int rc = spec_load_mem("ok.yaml", yaml, strlen(yaml), &app, &err);
+    if (rc)
+        fprintf(stderr, "  %s\n", err.msg);
+    CHECK(rc == 0);
+    if (rc)
+        return;
+    const char *paths[] = {"/.well-known/x", "//x", "/a.b/..c/.\"", "/"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        CHECK(find(app, "GET", paths[i], NULL) != NULL);
+    spec_free(app);
 }
 
 static void test_file_errors(void)
@@ -401,6 +426,7 @@ int main(void)
     RUN(test_game_app);
     RUN(test_restaurant_app);
     RUN(test_mistakes);
+    RUN(test_paths_kept);
     RUN(test_file_errors);
     RUN(test_defaults_and_forms);
     RUN(test_helpers);
