@@ -1,5 +1,8 @@
-/* guard.c — what libh2o 2.2's HTTP/1 layer does not answer: slow and idle clients (408),
- * request heads above its hard limits (414, 431) and conflicting Content-Length (400).
+/* guard.c — what libh2o 2.2's HTTP/1 layer does not answer, or answers in plain text:
+ * slow and idle clients (408), request heads above its hard limits (414, 431),
+ * conflicting Content-Length (400), and bodies it would refuse from the head alone
+ * (Content-Length over --max-body 413, unparsable Content-Length or unknown
+ * Transfer-Encoding 400, unknown Expect 417), in JSON.
  *
  * h2o 2.2.5 closes a connection whose request does not arrive within its req_timeout
  * without a word, and answers a head with more than 100 headers or ~417 KiB of text with
@@ -21,7 +24,9 @@
  *     header bytes than --max-headers / --max-header-size (checked exactly again in the
  *     handler, on the parsed headers) get 431, two Content-Length headers that disagree get
  *     400 (h2o would take the first: request smuggling behind a proxy that takes the
- *     last), answered and lingered the same way.
+ *     last); once the head is complete, what h2o would refuse about the body gets the
+ *     same status h2o would give (guard_check_framing), answered and lingered the same
+ *     way.
  *
  * How it hooks in, without patching h2o: the guard is the socket's on_close callback
  * (h2o's HTTP/1 server does not use it), which is also how the hooks find it; it wraps
@@ -59,6 +64,9 @@ typedef struct coll_guard {
     size_t        line_end;            /* end of the request line, 0: not seen yet */
     uint64_t      cl_value;            /* the head's first Content-Length */
     bool          cl_seen;
+    bool          cl_bad;              /* a Content-Length h2o cannot parse */
+    bool          te_seen, te_bad;     /* Transfer-Encoding; other than "chunked" */
+    bool          expect_bad;          /* the last Expect is not 100-continue */
     unsigned      depth;               /* h2o callbacks under way (the socket may close) */
     bool          busy;                /* our handler owns a request of the connection */
     bool          head_ok;             /* the current head was checked and is complete */
@@ -114,7 +122,7 @@ static void guard_idle(coll_guard *g)
     g->bytes_mark = g->sock->bytes_read;
     g->head_ok = false;
     g->scanned = g->lines = g->line_start = g->line_end = 0;
-    g->cl_seen = false;
+    g->cl_seen = g->cl_bad = g->te_seen = g->te_bad = g->expect_bad = false;
     guard_arm(g, &g->w->guard_timeout);
 }
 
@@ -162,27 +170,78 @@ static void on_guard_timer(h2o_timeout_entry_t *entry)
     guard_answer(g, 408, msg);
 }
 
-/* A header line: false if it is a Content-Length that differs from an earlier one (h2o
- * 2.2 would use the first; a proxy in front that uses the last would let a request be
- * smuggled in the body). Values h2o cannot parse are left to h2o's own 400. */
-static bool guard_content_length(coll_guard *g, const char *line, size_t len)
+/* The value of a header line if its name is `name` (lower case, with the colon), without
+ * the whitespace around it; else false. */
+static bool header_value(const char *line, size_t len, const char *name, const char **v,
+                         size_t *vlen)
 {
-    static const char name[] = "content-length:";
-    if (len < sizeof name - 1 || (line[0] | 0x20) != 'c' ||
-        strncasecmp(line, name, sizeof name - 1) != 0)
-        return true;
-    uint64_t v = 0;
-    size_t i = sizeof name - 1, digits = 0;
+    size_t nl = strlen(name);
+    if (len < nl || (line[0] | 0x20) != name[0] || strncasecmp(line, name, nl) != 0)
+        return false;
+    size_t i = nl;
     while (i < len && (line[i] == ' ' || line[i] == '\t'))
         i++;
-    for (; i < len && line[i] >= '0' && line[i] <= '9' && digits < 19; i++, digits++)
-        v = v * 10 + (uint64_t)(line[i] - '0');
-    if (digits == 0)
-        return true;
-    if (g->cl_seen && g->cl_value != v)
+    while (len > i && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+        len--;
+    *v = line + i;
+    *vlen = len - i;
+    return true;
+}
+
+/* A header line that frames the body. Returns false if it is a Content-Length that
+ * differs from an earlier one (h2o 2.2 would use the first; a proxy in front that uses
+ * the last would let a request be smuggled in the body). Also notes what h2o would
+ * refuse with a plain-text answer once the head is complete (guard_check_framing). */
+static bool guard_header_line(coll_guard *g, const char *line, size_t len)
+{
+    const char *v;
+    size_t vl;
+    if (header_value(line, len, "content-length:", &v, &vl)) {
+        uint64_t n = 0;
+        size_t i = 0;
+        for (; i < vl && i < 19 && v[i] >= '0' && v[i] <= '9'; i++)
+            n = n * 10 + (uint64_t)(v[i] - '0');
+        if (i == 0 || i < vl) {  /* h2o_strtosize: 1..19 digits and nothing else */
+            g->cl_bad = true;
+            return true;
+        }
+        if (g->cl_seen && g->cl_value != n)
+            return false;
+        g->cl_seen = true;
+        g->cl_value = n;
+    } else if (header_value(line, len, "transfer-encoding:", &v, &vl)) {
+        g->te_seen = true;
+        g->te_bad |= !(vl == 7 && strncasecmp(v, "chunked", 7) == 0);
+    } else if (header_value(line, len, "expect:", &v, &vl)) {
+        g->expect_bad = !(vl == 12 && strncasecmp(v, "100-continue", 12) == 0);
+    }
+    return true;
+}
+
+/* A complete head whose body h2o would refuse in plain text: answered here in JSON, as
+ * h2o would decide (Transfer-Encoding wins over Content-Length; Expect is looked at only
+ * for a request with a body). True if it answered. */
+static bool guard_check_framing(coll_guard *g)
+{
+    if (!g->te_seen && !g->cl_seen && !g->cl_bad)
         return false;
-    g->cl_seen = true;
-    g->cl_value = v;
+    char msg[120];
+    if (g->expect_bad) {
+        guard_answer(g, 417, "unknown Expect (only 100-continue)");
+    } else if (g->te_seen) {
+        if (!g->te_bad)
+            return false;
+        guard_answer(g, 400, "unsupported Transfer-Encoding (only chunked)");
+    } else if (g->cl_bad) {
+        guard_answer(g, 400, "invalid Content-Length");
+    } else if (g->cl_value > g->w->srv->cfg->max_body) {
+        snprintf(msg, sizeof msg, "request body too large (Content-Length %llu, --max-body %llu)",
+                 (unsigned long long)g->cl_value,
+                 (unsigned long long)g->w->srv->cfg->max_body);
+        guard_answer(g, 413, msg);
+    } else {
+        return false;
+    }
     return true;
 }
 
@@ -218,7 +277,7 @@ static bool guard_check_head(coll_guard *g)
             complete = true;
         else {
             g->lines++;
-            conflict = !guard_content_length(g, in->bytes + g->line_start, len);
+            conflict = !guard_header_line(g, in->bytes + g->line_start, len);
         }
         g->line_start = i + 1;
     }
@@ -237,6 +296,8 @@ static bool guard_check_head(coll_guard *g)
         guard_answer(g, 431, "request header fields too large");
         return true;
     }
+    if (complete && guard_check_framing(g))
+        return true;
     g->head_ok = complete;
     return false;
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const int status_codes[COLL_NSTATUS] = {200, 201, 202, 204, 400, 401, 404, 405,
-                                               408, 413, 431, 500, 503, 507, 0};
+                                               408, 413, 414, 417, 431, 500, 503, 507, 0};
 
 /* upper bounds in ns; the last bucket is +Inf */
 static const uint64_t lat_bounds_ns[COLL_LAT_NBUCKETS - 1] = {

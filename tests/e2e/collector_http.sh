@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # HTTP/1.1 as the collector speaks it, sent byte for byte over raw sockets: request lines
-# over 64 KiB get 414 however the line is split into writes; HEAD is answered with the
+# over 64 KiB get 414 however the line is split into writes; a body over --max-body
+# (by its Content-Length), a broken Content-Length, an unknown Transfer-Encoding or Expect
+# get JSON answers from the guard, not h2o's plain text; HEAD is answered with the
 # headers GET would get and no body, and stores nothing; /healthz and /metrics answer 405
 # with Allow to other methods, and every 405 lists what the path accepts; a spec route
 # answering 204 sends no body or Content-Length (and a 1xx status is refused at load);
@@ -32,6 +34,34 @@ for n in (65536, 100000, 300000, 600000):
             assert r.header("content-type") == "application/json" and b'"error"' in r.body, r.body
 PY
 expect_eq "stored: only the requests up to 64 KiB" "$(count)" 3
+
+# ---- framing refused before h2o sees it: JSON answers, connection closed, nothing stored
+python3 - "$T" "$PORT" <<'PY' || fail "framing errors"
+import json, sys; sys.path.insert(0, sys.argv[1]); import rawhttp
+post = b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+body = b'{"event_type":"framing"}'
+cases = [
+    (post + b"Content-Length: 2000000\r\n\r\n" + body, 413, "request body too large"),
+    (post + b"Expect: 100-continue\r\nContent-Length: 1048577\r\n\r\n", 413, "--max-body 1048576"),
+    (post + b"Content-Length: 12x\r\n\r\n" + body, 400, "invalid Content-Length"),
+    (post + b"Content-Length: -1\r\n\r\n" + body, 400, "invalid Content-Length"),
+    (post + b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 400, "Transfer-Encoding"),
+    (post + b"Expect: 200-ok\r\nContent-Length: %d\r\n\r\n" % len(body) + body, 417, "Expect"),
+]
+for req, status, msg in cases:
+    c = rawhttp.Conn(sys.argv[2])
+    c.send(req)
+    r = c.response()
+    assert r.status == status, (req[:120], r.status, r.body)
+    assert r.header("content-type") == "application/json", (req[:120], r.headers)
+    assert msg in json.loads(r.body)["error"], (req[:120], r.body)
+    assert r.header("connection") == "close" and c.closed_by_server(), req[:120]
+# a body within --max-body is stored
+r = rawhttp.request(sys.argv[2], post + b"Content-Length: %d\r\nConnection: close\r\n\r\n"
+                    % len(body) + body)
+assert r.status == 200, (r.status, r.body)
+PY
+expect_eq "framing errors stored nothing" "$(events | grep -c '"event_type":"framing"')" 1
 
 # ---- HEAD and 405, all on one kept-alive connection (pipelined): an answer with a body
 # where none belongs would be read as the start of the next answer
