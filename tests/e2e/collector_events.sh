@@ -47,6 +47,10 @@ check_400 "empty body" '' -
 check_400 "empty array" '[]' -
 check_400 "too deep" "{\"event_type\":\"a\",\"x\":$(printf '[%.0s' $(seq 40))1$(printf ']%.0s' $(seq 40))}" 0
 check_400 "duplicate member" '{"event_type":"a","k":1,"k":2}' 0
+# a syntax error between elements names its byte, not an element that does not exist
+out=$(post '[{"event_type":"a"},{"event_type":"b"}')
+[[ "$out" == *'unterminated array'*'(at byte 38)"}'*' 400' && "$out" != *'"index"'* ]] ||
+  fail "unterminated array: $out"
 expect_eq "nothing stored by bad requests" "$(count)" 5
 
 # limits
