@@ -87,13 +87,14 @@ static void access_log(coll_worker *w, h2o_req_t *req, int status, size_t bytes,
         return;
     struct sockaddr_storage ss;
     socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
-    /* the path is cut at 512 bytes; control bytes never reach here (picohttpparser
-     * refuses them in the request line) */
+    /* the request target as sent, cut at 512 bytes; control bytes never reach here
+     * (picohttpparser refuses them in the request line) */
     char request[600];
-    int plen = req->path.len > 512 ? 512 : (int)req->path.len;
+    const h2o_iovec_t target = req->input.path;
+    int plen = target.len > 512 ? 512 : (int)target.len;
     int mlen = req->method.len > 16 ? 16 : (int)req->method.len;
     snprintf(request, sizeof request, "%.*s %.*s HTTP/%d.%d", mlen, req->method.base, plen,
-             req->path.base, req->version >> 8, req->version & 0xff);
+             target.base, req->version >> 8, req->version & 0xff);
     access_line(w, &ss, sl, request, status, bytes, ns);
 }
 
@@ -613,6 +614,21 @@ static void handle_route(coll_worker *w, h2o_req_t *req, uint64_t t0, const spec
     batch_add(w, req, slot, t0, 1, status, ctype, body);
 }
 
+/* An absolute-form request target ("GET http://host/path HTTP/1.1": what clients send to
+ * a proxy, and what an HTTP/1.1 server must accept, RFC 9112 3.2.2) is served as its
+ * path; h2o 2.2 would normalise it into "/http:/host/path". The Host header is still
+ * stored as sent. */
+static void absolute_form(h2o_req_t *req)
+{
+    h2o_url_t url;
+    if (req->path.len == 0 || req->path.base[0] == '/' ||
+        h2o_url_parse(req->path.base, req->path.len, &url) != 0)
+        return;
+    req->path = url.path;
+    req->path_normalized = h2o_url_normalize_path(&req->pool, url.path.base, url.path.len,
+                                                  &req->query_at, &req->norm_indexes);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     /* the context is embedded in its worker */
@@ -620,6 +636,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     coll_server *srv = w->srv;
     uint64_t t0 = sl_mono_ns();
     const size_t unmatched = srv->app->nroutes + COLL_RT_UNMATCHED;
+    absolute_form(req);
     const h2o_iovec_t path = req->path_normalized;
 
     if (!coll_guard_begin(req)) { /* answered 408 already; the connection is going */

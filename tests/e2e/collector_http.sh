@@ -2,7 +2,8 @@
 # HTTP/1.1 as the collector speaks it, sent byte for byte over raw sockets: request lines
 # over 64 KiB get 414 however the line is split into writes; a body over --max-body
 # (by its Content-Length), a broken Content-Length, an unknown Transfer-Encoding or Expect
-# get JSON answers from the guard, not h2o's plain text; HEAD is answered with the
+# get JSON answers from the guard, not h2o's plain text; an absolute-form request target
+# (http://host/path) is served as its path; HEAD is answered with the
 # headers GET would get and no body, and stores nothing; /healthz and /metrics answer 405
 # with Allow to other methods, and every 405 lists what the path accepts; a spec route
 # answering 204 sends no body or Content-Length (and a 1xx status is refused at load);
@@ -63,6 +64,22 @@ assert r.status == 200, (r.status, r.body)
 PY
 expect_eq "framing errors stored nothing" "$(events | grep -c '"event_type":"framing"')" 1
 
+# ---- absolute-form request targets: served as their path, Host stored as sent
+python3 - "$T" "$PORT" <<'PY' || fail "absolute-form"
+import sys; sys.path.insert(0, sys.argv[1]); import rawhttp
+for target in (b"http://example.com:5000/declare_peace?who=abs1",
+               b"https://example.com/declare_peace?who=abs2"):
+    r = rawhttp.request(sys.argv[2], b"GET " + target + b" HTTP/1.1\r\nHost: h.example\r\n"
+                        b"Connection: close\r\n\r\n")
+    assert r.status == 200 and r.body == b"Peace Declared!\n", (target, r.status, r.body)
+PY
+events | python3 -c '
+import json, sys
+evs = [e for e in map(json.loads, sys.stdin) if e.get("who", "").startswith("abs")]
+assert [e["who"] for e in evs] == ["abs1", "abs2"], evs
+assert all(e["Host"] == "h.example" and e["event_type"] == "declare_peace" for e in evs), evs
+' || fail "absolute-form events"
+
 # ---- HEAD and 405, all on one kept-alive connection (pipelined): an answer with a body
 # where none belongs would be read as the start of the next answer
 python3 - "$T" "$PORT" <<'PY' || fail "HEAD / 405"
@@ -99,7 +116,7 @@ for req, head, status, allow, ctype, body in reqs:
             assert int(r.header("content-length")) == len(get[0][5]), (req, r.headers)
 c.close()
 PY
-expect_eq "stored by HEAD and 405s: nothing (one GET only)" "$(events | grep -c declare_peace)" 4
+expect_eq "stored by HEAD and 405s: nothing (one GET only)" "$(events | grep -c declare_peace)" 6
 
 stop_serve
 
