@@ -138,4 +138,22 @@ assert all(e["Content-Length"] == str(len(body)) for e in evs), evs  # as Flask 
 # the server is still healthy after all of that
 expect_eq "still serving" "$(status_of "$URL/healthz")" 200
 stop_serve
+
+# ---- --max-event-size: one event above it (as stored, headers included) is 413 with a
+# JSON body, on an app route and in a POST /events batch (whose index names it); nothing
+# of such a request is stored
+start_serve apps/game.yaml --max-event-size 300
+pad=$(head -c 200 /dev/zero | tr '\0' p)
+expect_eq "small route event" "$(status_of "$URL/purchase_a_sword")" 200
+out=$(curl -s -w ' %{http_code}' -H "X-Pad: $pad" "$URL/purchase_a_sword")
+[[ "$out" == '{"error":"event too large"}'*' 413' ]] || fail "route event over the size: $out"
+out=$(curl -s -w ' %{http_code}' "$URL/purchase_a_sword?pad=$pad")
+[[ "$out" == *'"error":'*' 413' ]] || fail "route event over the size (query): $out"
+out=$(post "[{\"event_type\":\"size_ok\"},{\"event_type\":\"size_big\",\"pad\":\"$pad\"}]")
+[[ "$out" == *'"error":"event too large","index":1}'*' 413' ]] || fail "batch event over the size: $out"
+expect_eq "small batch" "$(post '[{"event_type":"size_ok"}]' | tail -1)" ' 200'
+events > "$T/size.ndjson"
+expect_eq "stored: the small route event and the small batch" "$(wc -l < "$T/size.ndjson")" 2
+grep -q '"X-Pad"\|"size_big"\|"pad"' "$T/size.ndjson" && fail "part of a refused request was stored"
+stop_serve
 echo ok
