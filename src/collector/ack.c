@@ -17,8 +17,10 @@
  * callback sees the pending request.
  *
  * A failed sync (status < 0) bumps sync_fail_gen: everything pending from before the
- * failure that is not durable is answered 503 (its records may be written but are not
- * known to be on disk, so the client must retry; it is never told "stored").
+ * failure that is not durable is answered 503 (its records were written but are not
+ * known to be on disk, so the client must retry; it is never told "stored"). The log
+ * does not cut those records away (readers may have read them), so they may be in the
+ * log after all: docs/operations.md says so, tests/e2e/collector_syncfail.sh shows it.
  *
  * Kafka (coll_config.kafka): every event is one message; a request is answered when the
  * delivery reports of all its messages are in: 200 if all were stored (acks=all), else
