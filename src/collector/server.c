@@ -185,11 +185,12 @@ static void respond_405(coll_worker *w, h2o_req_t *req, size_t route_slot, uint6
     coll_respond_error(w, req, route_slot, t0, 405, msg, -1);
 }
 
-/* A JSON body {"error":msg[,"index":N]} in the request's pool. */
-static h2o_iovec_t error_body(h2o_req_t *req, const char *msg, long long index)
+/* A JSON body {"error":msg[,"index":N]extra} in the request's pool. */
+static h2o_iovec_t error_body(h2o_req_t *req, const char *msg, long long index,
+                              h2o_iovec_t extra)
 {
     size_t mlen = strlen(msg);
-    size_t cap = json_escaped_len(msg, mlen) + 64;
+    size_t cap = json_escaped_len(msg, mlen) + 64 + extra.len;
     char *p = h2o_mem_alloc_pool(&req->pool, cap);
     size_t n = 0;
     memcpy(p, "{\"error\":", 9);
@@ -197,19 +198,30 @@ static h2o_iovec_t error_body(h2o_req_t *req, const char *msg, long long index)
     n += json_escape(msg, mlen, p + n);
     if (index >= 0)
         n += (size_t)snprintf(p + n, cap - n, ",\"index\":%lld", index);
+    if (extra.len)
+        memcpy(p + n, extra.base, extra.len);
+    n += extra.len;
     p[n++] = '}';
     p[n++] = '\n';
     return h2o_iovec_init(p, n);
 }
 
-void coll_respond_error(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0_ns,
-                        int status, const char *msg, long long index)
+void coll_respond_error_extra(coll_worker *w, h2o_req_t *req, size_t route_slot,
+                              uint64_t t0_ns, int status, const char *msg, long long index,
+                              h2o_iovec_t extra)
 {
     if (status == 503)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL,
                        H2O_STRLIT("1"));
     coll_respond(w, req, route_slot, t0_ns, status, "application/json",
-                 error_body(req, msg, index));
+                 error_body(req, msg, index, extra));
+}
+
+void coll_respond_error(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0_ns,
+                        int status, const char *msg, long long index)
+{
+    coll_respond_error_extra(w, req, route_slot, t0_ns, status, msg, index,
+                             h2o_iovec_init(NULL, 0));
 }
 
 /* ---------------------------------------------------------------- appending */
@@ -851,6 +863,7 @@ static void worker_destroy(coll_worker *w)
     sl_buf_free(&w->qscratch);
     free(w->ends);
     free(w->entries);
+    free(w->kout);
     coll_metrics_free(&w->metrics);
 }
 
@@ -867,6 +880,8 @@ static int worker_init(coll_server *srv, coll_worker *w, unsigned index, sl_err 
     w->batch_cap = cfg->limits.max_events + 4096;
     w->ends = calloc(w->batch_cap, sizeof *w->ends);
     w->entries = calloc(w->batch_cap, sizeof *w->entries);
+    if (cfg->kafka && !(w->kout = calloc(w->batch_cap, sizeof *w->kout)))
+        return sl_err_set(err, -ENOMEM, true, "out of memory");
     w->flush_entry.cb = on_flush_timeout;
     if (!w->ends || !w->entries || coll_metrics_init(&w->metrics, srv->app->nroutes) < 0)
         return sl_err_set(err, -ENOMEM, true, "out of memory");
