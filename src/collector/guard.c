@@ -70,6 +70,8 @@ typedef struct coll_guard {
     unsigned      depth;               /* h2o callbacks under way (the socket may close) */
     bool          busy;                /* our handler owns a request of the connection */
     bool          head_ok;             /* the current head was checked and is complete */
+    bool          final_write;         /* the answer's write is under way (responded) */
+    size_t        req_end;             /* where its request ends in the input */
     bool          answered;            /* we wrote a 408/414/431: lingering */
     bool          closed;              /* h2o closed the socket during a callback */
 } coll_guard;
@@ -329,15 +331,37 @@ static void guard_on_read(h2o_socket_t *sock, const char *err)
 static void guard_on_write(h2o_socket_t *sock, const char *err)
 {
     coll_guard *g = sock->on_close.data;
+    /* When the answer is written, h2o consumes its request and at once parses a
+     * pipelined one that is already in the input: without a read, so the guard would
+     * never see its head. Those bytes are held back meanwhile and then handed over as if
+     * just read. */
+    char *held = NULL;
+    size_t nheld = 0;
+    h2o_buffer_t *in = sock->input;
+    if (g->final_write && !err && !g->answered && in->size > g->req_end &&
+        (held = malloc(in->size - g->req_end))) {
+        nheld = in->size - g->req_end;
+        memcpy(held, in->bytes + g->req_end, nheld);
+        in->size = g->req_end;
+    }
+    g->final_write = false;
     g->depth++;
     g->h2o_write(sock, err); /* done writing: h2o starts reading the next request */
-    if (guard_leave(g))
+    if (guard_leave(g)) {
+        free(held);
         return;
-    /* waiting for the next request, unless a pipelined one is in the handler already or
-     * its answer is being written */
+    }
+    /* waiting for the next request, unless its answer is being written */
     if (!g->busy && !g->answered && !h2o_socket_is_writing(sock))
         guard_idle(g);
     guard_hook(g);
+    if (held) {
+        h2o_iovec_t room = h2o_buffer_reserve(&sock->input, nheld);
+        memcpy(room.base, held, nheld);
+        sock->input->size += nheld;
+        free(held);
+        guard_on_read(sock, NULL);
+    }
 }
 
 void coll_guard_accept(coll_worker *w, h2o_socket_t *sock)
@@ -370,12 +394,20 @@ bool coll_guard_begin(h2o_req_t *req)
     return true;
 }
 
-void coll_guard_responded(h2o_socket_t *sock)
+void coll_guard_responded(h2o_req_t *req, h2o_socket_t *sock)
 {
     if (!sock || sock->on_close.cb != guard_on_close)
         return;
     coll_guard *g = sock->on_close.data;
     g->busy = false;
+    /* Where the request ends in the input (h2o stopped reading while it was handled):
+     * after its body, or after its head, which the guard scanned. What follows was
+     * pipelined behind it (guard_on_write). */
+    const h2o_buffer_t *in = sock->input;
+    const char *end = req->entity.base ? req->entity.base + req->entity.len
+                                       : g->head_ok ? in->bytes + g->line_start : NULL;
+    g->final_write = end && end >= in->bytes && end <= in->bytes + in->size;
+    g->req_end = g->final_write ? (size_t)(end - in->bytes) : 0;
     guard_hook(g); /* the response's write callback: the deadline restarts when it is done */
 }
 

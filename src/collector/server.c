@@ -171,7 +171,7 @@ void coll_respond(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0
     h2o_start_response(req, &generator);
     /* body points at memory that outlives the request (spec strings) or at its pool */
     h2o_send(req, &body, send_body ? 1 : 0, H2O_SEND_STATE_FINAL);
-    coll_guard_responded(sock);
+    coll_guard_responded(req, sock);
 }
 
 /* 405 with Allow: the methods the path accepts. */

@@ -155,9 +155,10 @@ bool coll_guard_begin(h2o_req_t *req);
 /* True when req's connection has no request under way: nothing of a next request has
  * arrived, the handler owns none, no answer is being written (drain closes these). */
 bool coll_guard_idle(h2o_req_t *req);
-/* The final response of the connection's request was handed to sock (from
- * req->conn->callbacks->get_socket before h2o_send); the deadline restarts once written. */
-void coll_guard_responded(h2o_socket_t *sock);
+/* The final response of req was handed to sock (from req->conn->callbacks->get_socket
+ * before h2o_send); the deadline restarts once written, and a request pipelined behind
+ * req is checked like any other before h2o parses it. */
+void coll_guard_responded(h2o_req_t *req, h2o_socket_t *sock);
 
 /* ack.c */
 void coll_ack_init(coll_worker *w);

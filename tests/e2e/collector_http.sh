@@ -3,7 +3,8 @@
 # over 64 KiB get 414 however the line is split into writes; a body over --max-body
 # (by its Content-Length), a broken Content-Length, an unknown Transfer-Encoding or Expect
 # get JSON answers from the guard, not h2o's plain text; an absolute-form request target
-# (http://host/path) is served as its path; HEAD is answered with the
+# (http://host/path) is served as its path; requests pipelined behind another get the
+# same checks as the first of a connection; HEAD is answered with the
 # headers GET would get and no body, and stores nothing; /healthz and /metrics answer 405
 # with Allow to other methods, and every 405 lists what the path accepts; a spec route
 # answering 204 sends no body or Content-Length (and a 1xx status is refused at load);
@@ -63,6 +64,31 @@ r = rawhttp.request(sys.argv[2], post + b"Content-Length: %d\r\nConnection: clos
 assert r.status == 200, (r.status, r.body)
 PY
 expect_eq "framing errors stored nothing" "$(events | grep -c '"event_type":"framing"')" 1
+
+# ---- pipelined behind a first request (in the same write), a request is checked as
+# the first one would be: conflicting Content-Length, a body over --max-body, a request
+# line over 64 KiB; a good one behind a chunked body is served
+python3 - "$T" "$PORT" <<'PY' || fail "pipelined"
+import sys; sys.path.insert(0, sys.argv[1]); import rawhttp
+first = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+body = b'{"event_type":"piped"}'
+for second, status in (
+        (b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nContent-Length: 80\r\n\r\n"
+         % len(body) + body, 400),
+        (b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n" + body, 413),
+        (b"GET /declare_peace?who=piped&pad=" + b"a" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414)):
+    c = rawhttp.Conn(sys.argv[2])
+    c.send(first + second)
+    assert c.response().status == 200
+    r = c.response()
+    assert r.status == status and r.header("content-type") == "application/json", (status, r.status, r.body)
+    assert c.closed_by_server()
+c = rawhttp.Conn(sys.argv[2])
+c.send(b"POST /events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n" % len(body)
+       + body + b"\r\n0\r\n\r\n" + first + b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+assert [c.response().status for _ in range(3)] == [200, 200, 200]
+PY
+expect_eq "pipelined: only the chunked event stored" "$(events | grep -c '"event_type":"piped"')" 1
 
 # ---- absolute-form request targets: served as their path, Host stored as sent
 python3 - "$T" "$PORT" <<'PY' || fail "absolute-form"
