@@ -32,7 +32,10 @@
  * (h2o's HTTP/1 server does not use it), which is also how the hooks find it; it wraps
  * the socket's read callback and, once a response has been handed to the socket, its
  * write callback, calling h2o's own ones from the wrappers. h2o sets these callbacks
- * again between requests, so the guard re-wraps after each call. The deadline is
+ * again between requests, so the guard re-wraps after each call. A request pipelined
+ * behind another is parsed by h2o straight from its buffer once the previous answer is
+ * written, with no read; the write wrapper holds those bytes back during h2o's call and
+ * then hands them over through the read wrapper, so they are checked too. The deadline is
  * stopped while our handler owns a request (coll_guard_begin) and restarted when the
  * response has been written, so a request waiting for its group commit is never timed
  * out. h2o's own req_timeout stays as a backstop, later than the guard's.
