@@ -36,6 +36,7 @@
  * the loop pops the stack and answers.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "collector/server.h"
 #include "common/clock.h"
@@ -169,9 +170,10 @@ static void kafka_respond_503(coll_worker *w, coll_pending *p)
     /* ,"stored":[...],"not_stored":[...]: at most 21 bytes per index */
     size_t cap = 32 + 21 * n, len = 0;
     char *extra = h2o_mem_alloc_pool(&req->pool, cap);
+    static const char *const heads[2] = {",\"stored\":[", "],\"not_stored\":["};
     for (int want_failed = 0; want_failed < 2; want_failed++) {
-        len += (size_t)snprintf(extra + len, cap - len, want_failed ? "],\"not_stored\":["
-                                                                    : ",\"stored\":[");
+        memcpy(extra + len, heads[want_failed], strlen(heads[want_failed]));
+        len += strlen(heads[want_failed]);
         bool first = true;
         for (size_t i = 0; i < n; i++) {
             if (atomic_load(&p->kmsgs[i].failed) != (bool)want_failed)
