@@ -18,6 +18,18 @@ static spec_app *load_ok(const char *path)
     return app;
 }
 
+/* Loads YAML text that must load (as "ok.yaml"); NULL after a failed CHECK. */
+static spec_app *load_mem_ok(const char *yaml)
+{
+    spec_app *app = NULL;
+    sl_err err = {0};
+    int rc = spec_load_mem("ok.yaml", yaml, strlen(yaml), &app, &err);
+    if (rc)
+        fprintf(stderr, "  %s\n", err.msg);
+    CHECK(rc == 0);
+    return rc ? NULL : app;
+}
+
 static const spec_route *find(const spec_app *app, const char *m, const char *p, bool *mm)
 {
     return spec_route_find(app, m, strlen(m), p, strlen(p), mm);
@@ -296,13 +308,8 @@ static void test_paths_kept(void)
 {
     static const char yaml[] = "app: t\nroutes:\n  - path: /.well-known/x\n"
                                "  - path: //x\n  - path: /a.b/..c/.\"\n  - path: /\n";
-    spec_app *app = NULL;
-    sl_err err = {0};
-    int rc = spec_load_mem("ok.yaml", yaml, strlen(yaml), &app, &err);
-    if (rc)
-        fprintf(stderr, "  %s\n", err.msg);
-    CHECK(rc == 0);
-    if (rc)
+    spec_app *app = load_mem_ok(yaml);
+    if (!app)
         return;
     const char *paths[] = {"/.well-known/x", "//x", "/a.b/..c/.\"", "/"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
@@ -364,12 +371,7 @@ static void test_defaults_and_forms(void)
                     "    columns:\n"
                     "      n: int\n"
                     "      s: {type: string, field: S-Field}\n";
-    spec_app *app = NULL;
-    sl_err err = {0};
-    int rc = spec_load_mem("ok.yaml", y, strlen(y), &app, &err);
-    if (rc)
-        fprintf(stderr, "  %s\n", err.msg);
-    CHECK(rc == 0);
+    spec_app *app = load_mem_ok(y);
     if (!app)
         return;
     CHECK_STR(app->topic, "events");
