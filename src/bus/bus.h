@@ -98,6 +98,26 @@ void bus_producer_set_delivery(bus_producer *p, bus_delivery_fn fn, void *ud);
  * callback was cleared). Any thread. */
 int bus_producer_send(bus_producer *p, const void *data, size_t len, void *opaque, sl_err *err);
 
+/* One message of bus_producer_send_all(): the caller fills data, len and opaque; key and
+ * klen are filled in by the call. */
+typedef struct bus_out {
+    const void *data;
+    size_t      len;
+    void       *opaque;
+    const char *key;
+    size_t      klen;
+} bus_out;
+
+/* Queues the n messages of one request so that a refusal that can be known in advance
+ * refuses all of them: before the first is queued, every message is checked against
+ * message.max.bytes (-EMSGSIZE, *bad = the index of the first too large) and room for
+ * all n is reserved in the bounded queue (-ENOBUFS, retriable, when it has no room now;
+ * -E2BIG when the n messages would not fit even in an empty queue). Returns the number
+ * queued: n, or fewer only when librdkafka refused one after these checks (a fatal
+ * producer error; err says why, and messages [returned, n) were not queued). Each queued
+ * message gets one delivery report. Any thread. */
+long bus_producer_send_all(bus_producer *p, bus_out *msgs, size_t n, size_t *bad, sl_err *err);
+
 /* Waits up to timeout_ms for every queued message to be reported. 0, or -ETIMEDOUT. */
 int bus_producer_flush(bus_producer *p, int timeout_ms, sl_err *err);
 

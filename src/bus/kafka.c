@@ -14,7 +14,14 @@
  *                                       still fills batches of hundreds of messages.
  *   queue.buffering.max.messages=100000, queue.buffering.max.kbytes=65536
  *                                       bounded in-flight memory: past it, a send is refused
- *                                       (-ENOBUFS) and the collector answers 503 + Retry-After
+ *                                       (-ENOBUFS) and the collector answers 503 + Retry-After.
+ *                                       The bound is kept here (room reserved per request in
+ *                                       bus_producer_send_all, given back in the delivery
+ *                                       report), so that a request is refused whole rather
+ *                                       than cut in the middle; librdkafka's own limits are
+ *                                       set to twice these, so they never bind first (its
+ *                                       count drops only after the report callbacks of a
+ *                                       whole poll, ours during them).
  *   message.timeout.ms=30000            a message not stored by then is reported failed
  *                                       (librdkafka's default is 5 minutes: far longer than
  *                                       any HTTP client waits)
@@ -25,6 +32,7 @@
  * The consumer is used by one thread: rebalance callbacks run inside bus_consumer_poll().
  */
 #include <errno.h>
+#include <limits.h>
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -108,7 +116,23 @@ struct bus_producer {
     pthread_mutex_t   cb_mu;
     bus_delivery_fn   fn;
     void             *ud;
+    size_t            max_msg;             /* message.max.bytes */
+    pthread_mutex_t   room_mu;             /* the queue bound (see the top of the file): */
+    uint64_t          cap_msgs, cap_bytes; /* 0 messages: no limit */
+    uint64_t          q_msgs, q_bytes;     /* reserved: queued and not yet reported */
 };
+
+/* librdkafka's per-message overhead in its size check (rd_kafka_msg_new0:
+ * RD_KAFKAP_MESSAGE_V2_MAX_OVERHEAD, 2.0.2) */
+#define KAFKA_MSG_OVERHEAD 36
+
+static void room_release(bus_producer *p, uint64_t msgs, uint64_t bytes)
+{
+    pthread_mutex_lock(&p->room_mu);
+    p->q_msgs -= msgs;
+    p->q_bytes -= bytes;
+    pthread_mutex_unlock(&p->room_mu);
+}
 
 /* Runs on the poll thread (inside rd_kafka_poll). */
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -119,6 +143,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     if (p->fn)
         p->fn(p->ud, m->_private, m->err ? -EIO : 0, m->err ? rd_kafka_err2str(m->err) : NULL);
     pthread_mutex_unlock(&p->cb_mu);
+    room_release(p, 1, m->len);
     atomic_fetch_sub(&p->inflight, 1);
 }
 
@@ -128,6 +153,32 @@ static void *producer_poll_main(void *arg)
     while (!atomic_load(&p->stop))
         rd_kafka_poll(p->rk, 50);
     return NULL;
+}
+
+static uint64_t conf_u64(rd_kafka_conf_t *conf, const char *k)
+{
+    char v[64];
+    size_t vl = sizeof v;
+    if (rd_kafka_conf_get(conf, k, v, &vl) != RD_KAFKA_CONF_OK)
+        return 0;
+    return strtoull(v, NULL, 10);
+}
+
+/* Takes the queue bound and message.max.bytes from the final settings (defaults and
+ * --kafka-opt) and raises librdkafka's own bound above ours (see the top of the file). */
+static int queue_bound(bus_producer *p, rd_kafka_conf_t *conf, sl_err *err)
+{
+    p->max_msg = (size_t)conf_u64(conf, "message.max.bytes");
+    p->cap_msgs = conf_u64(conf, "queue.buffering.max.messages");
+    uint64_t kbytes = conf_u64(conf, "queue.buffering.max.kbytes");
+    p->cap_bytes = kbytes * 1024;
+    char v[32];
+    snprintf(v, sizeof v, "%llu", (unsigned long long)(p->cap_msgs * 2 > INT_MAX ? INT_MAX
+                                                                                 : p->cap_msgs * 2));
+    if (conf_set(conf, "queue.buffering.max.messages", v, err) < 0)
+        return err->code;
+    snprintf(v, sizeof v, "%llu", (unsigned long long)(kbytes * 2 > INT_MAX ? INT_MAX : kbytes * 2));
+    return conf_set(conf, "queue.buffering.max.kbytes", v, err);
 }
 
 int bus_producer_new(const bus_spec *s, bus_producer **out, sl_err *err)
@@ -152,6 +203,7 @@ int bus_producer_new(const bus_spec *s, bus_producer **out, sl_err *err)
     if (!p)
         return sl_err_set(err, -ENOMEM, true, "out of memory");
     pthread_mutex_init(&p->cb_mu, NULL);
+    pthread_mutex_init(&p->room_mu, NULL);
     p->key_field = strdup(s->key_field ? s->key_field : "event_id");
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (!p->key_field || !conf) {
@@ -159,7 +211,7 @@ int bus_producer_new(const bus_spec *s, bus_producer **out, sl_err *err)
         goto fail;
     }
     p->key_len = strlen(p->key_field);
-    if (conf_apply(conf, s, defaults, err) < 0)
+    if (conf_apply(conf, s, defaults, err) < 0 || queue_bound(p, conf, err) < 0)
         goto fail;
     warn_weaker_acks(conf);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
@@ -223,26 +275,58 @@ static void find_key(const bus_producer *p, const char *data, size_t len, const 
     }
 }
 
+long bus_producer_send_all(bus_producer *p, bus_out *msgs, size_t n, size_t *bad, sl_err *err)
+{
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        find_key(p, msgs[i].data, msgs[i].len, &msgs[i].key, &msgs[i].klen);
+        if (KAFKA_MSG_OVERHEAD + msgs[i].klen + msgs[i].len > p->max_msg) {
+            *bad = i;
+            return sl_err_set(err, -EMSGSIZE, false,
+                              "event too large for kafka (%zu bytes with its key; "
+                              "message.max.bytes=%zu)", msgs[i].klen + msgs[i].len, p->max_msg);
+        }
+        bytes += msgs[i].len;
+    }
+    if ((p->cap_msgs && n > p->cap_msgs) || bytes > p->cap_bytes)
+        return sl_err_set(err, -E2BIG, false,
+                          "%zu events of %llu bytes do not fit in the kafka producer queue "
+                          "(queue.buffering.max.messages, queue.buffering.max.kbytes)", n,
+                          (unsigned long long)bytes);
+    pthread_mutex_lock(&p->room_mu);
+    bool room = (!p->cap_msgs || p->q_msgs + n <= p->cap_msgs) && p->q_bytes + bytes <= p->cap_bytes;
+    if (room) {
+        p->q_msgs += n;
+        p->q_bytes += bytes;
+    }
+    pthread_mutex_unlock(&p->room_mu);
+    if (!room)
+        return sl_err_set(err, -ENOBUFS, true, "kafka producer queue is full; retry");
+    for (size_t i = 0; i < n; i++) {
+        atomic_fetch_add(&p->inflight, 1);
+        if (rd_kafka_produce(p->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                             (void *)msgs[i].data, msgs[i].len, msgs[i].key, msgs[i].klen,
+                             msgs[i].opaque) == 0) {
+            bytes -= msgs[i].len;
+            continue;
+        }
+        atomic_fetch_sub(&p->inflight, 1);
+        room_release(p, n - i, bytes);  /* what was not queued will not be reported */
+        rd_kafka_resp_err_t e = rd_kafka_last_error();
+        *bad = i;
+        sl_err_set(err, e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? -EMSGSIZE : -EIO,
+                   e != RD_KAFKA_RESP_ERR__FATAL, "kafka produce: %s", rd_kafka_err2str(e));
+        return (long)i;
+    }
+    return (long)n;
+}
+
 int bus_producer_send(bus_producer *p, const void *data, size_t len, void *opaque, sl_err *err)
 {
-    const char *key;
-    size_t klen;
-    find_key(p, data, len, &key, &klen);
-    atomic_fetch_add(&p->inflight, 1);
-    if (rd_kafka_produce(p->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)data, len,
-                         key, klen, opaque) == 0)
-        return 0;
-    atomic_fetch_sub(&p->inflight, 1);
-    rd_kafka_resp_err_t e = rd_kafka_last_error();
-    switch (e) {
-    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
-        return sl_err_set(err, -ENOBUFS, true, "kafka producer queue is full; retry");
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-        return sl_err_set(err, -EMSGSIZE, false, "event too large for kafka (message.max.bytes)");
-    default:
-        return sl_err_set(err, -EIO, e != RD_KAFKA_RESP_ERR__FATAL, "kafka produce: %s",
-                          rd_kafka_err2str(e));
-    }
+    bus_out m = {data, len, opaque, NULL, 0};
+    size_t bad;
+    long rc = bus_producer_send_all(p, &m, 1, &bad, err);
+    return rc == 1 ? 0 : rc < 0 ? (int)rc : err->code;
 }
 
 int bus_producer_flush(bus_producer *p, int timeout_ms, sl_err *err)
@@ -284,6 +368,7 @@ void bus_producer_destroy(bus_producer *p)
         rd_kafka_destroy(p->rk);
     }
     pthread_mutex_destroy(&p->cb_mu);
+    pthread_mutex_destroy(&p->room_mu);
     free(p->key_field);
     free(p);
 }

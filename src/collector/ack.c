@@ -17,20 +17,26 @@
  * callback sees the pending request.
  *
  * A failed sync (status < 0) bumps sync_fail_gen: everything pending from before the
- * failure that is not durable is answered 503 (its records may be written but are not
- * known to be on disk, so the client must retry; it is never told "stored").
+ * failure that is not durable is answered 503 (its records were written but are not
+ * known to be on disk, so the client must retry; it is never told "stored"). The log
+ * does not cut those records away (readers may have read them), so they may be in the
+ * log after all: docs/operations.md says so, tests/e2e/collector_syncfail.sh shows it.
  *
- * Kafka (coll_config.kafka): every event is one message; a request is answered when the
- * delivery reports of all its messages are in: 200 if all were stored (acks=all), else
- * 503 + Retry-After. Reports arrive out of order (partitions are independent), so there
- * is no FIFO: each coll_pending counts its outstanding messages (kafka_left, which starts
- * at nevents + 1 so that a report racing the produce loop cannot complete it early), and
- * whoever brings it to 0 pushes it on the worker's lock-free stack kafka_done and posts
- * the worker's ack message; the loop pops the stack and answers. A 503 after a partial
- * delivery means some of its events are in Kafka: with Kafka the path collector -> topic
- * is at-least-once (the client retries), see bus.h.
+ * Kafka (coll_config.kafka): every event is one message. A request is produced whole or
+ * not at all when the refusal can be known in advance (bus_producer_send_all: an event
+ * over message.max.bytes is 413 naming its index, no room in the bounded queue is 503),
+ * and answered when the delivery reports of all its messages are in: 200 if all were
+ * stored (acks=all), else 503 + Retry-After with the indices of the events stored and not
+ * stored, since Kafka may have taken some of them: the client resends only the others.
+ * Reports arrive out of order (partitions are independent), so there is no FIFO: each
+ * coll_pending counts its outstanding messages (kafka_left, which starts at nevents + 1
+ * so that a report racing the produce loop cannot complete it early), each message's
+ * report is recorded in its coll_kmsg, and whoever brings the count to 0 pushes the
+ * request on the worker's lock-free stack kafka_done and posts the worker's ack message;
+ * the loop pops the stack and answers.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "collector/server.h"
 #include "common/clock.h"
@@ -127,16 +133,63 @@ void coll_ack_on_durable(void *ud, uint64_t durable_end, int status)
 
 /* ---------------------------------------------------------------- Kafka */
 
-/* Any thread. p's count reached 0: hand it to its loop. */
-static void kafka_complete(coll_worker *w, coll_pending *p)
+/* One message of a request: the opaque of its delivery report (index: kmsg - p->kmsgs). */
+typedef struct coll_kmsg {
+    coll_pending *p;
+    atomic_bool   failed;
+} coll_kmsg;
+
+/* Any thread: pushes p, whose count reached 0, on its worker's stack of completed
+ * requests. */
+static void kafka_done_push(coll_worker *w, coll_pending *p)
 {
     coll_pending *head = atomic_load(&w->kafka_done);
     do
         p->done_next = head;
     while (!atomic_compare_exchange_weak(&w->kafka_done, &head, p));
+}
+
+/* Any thread. p's count reached 0: hand it to its loop. */
+static void kafka_complete(coll_worker *w, coll_pending *p)
+{
+    kafka_done_push(w, p);
     int expected = 0;
     if (atomic_compare_exchange_strong(&w->ack_notified, &expected, 1))
         h2o_multithread_send_message(&w->ack_receiver, &w->ack_msg);
+}
+
+/* 503 for a request that Kafka took only in part, or not at all: the body lists which
+ * events (0-based, in request order) are stored and which are not, so that a client can
+ * resend exactly the ones not stored. */
+static void kafka_respond_503(coll_worker *w, coll_pending *p)
+{
+    h2o_req_t *req = p->req;
+    size_t n = p->nevents, nstored = 0;
+    for (size_t i = 0; i < n; i++)
+        nstored += !atomic_load(&p->kmsgs[i].failed);
+    /* ,"stored":[...],"not_stored":[...]: at most 21 bytes per index */
+    size_t cap = 32 + 21 * n, len = 0;
+    char *extra = h2o_mem_alloc_pool(&req->pool, cap);
+    static const char *const heads[2] = {",\"stored\":[", "],\"not_stored\":["};
+    for (int want_failed = 0; want_failed < 2; want_failed++) {
+        memcpy(extra + len, heads[want_failed], strlen(heads[want_failed]));
+        len += strlen(heads[want_failed]);
+        bool first = true;
+        for (size_t i = 0; i < n; i++) {
+            if (atomic_load(&p->kmsgs[i].failed) != (bool)want_failed)
+                continue;
+            len += (size_t)snprintf(extra + len, cap - len, first ? "%zu" : ",%zu", i);
+            first = false;
+        }
+    }
+    extra[len++] = ']';
+    const char *msg = p->kafka_status == 503 ? p->kafka_msg
+                      : nstored == 0 ? "kafka did not store the events (delivery failed or "
+                                       "timed out); retry"
+                                     : "kafka stored only some of the events; resend the "
+                                       "ones in not_stored";
+    coll_respond_error_extra(w, req, p->route_slot, p->t0_ns, 503, msg, -1,
+                             h2o_iovec_init(extra, len));
 }
 
 /* Event-loop thread: answers every completed request. */
@@ -151,6 +204,7 @@ static void kafka_process(coll_worker *w)
         p = n;
     }
     uint64_t now = sl_mono_ns();
+    const size_t events_slot = w->srv->app->nroutes + COLL_RT_EVENTS;
     while (fifo) {
         p = fifo;
         fifo = p->done_next;  /* read before answering: answering may free p's pool */
@@ -160,25 +214,49 @@ static void kafka_process(coll_worker *w)
             coll_metrics_append(&w->metrics, p->nevents, p->nbytes, now - p->t_append_ns);
             coll_respond(w, p->req, p->route_slot, p->t0_ns, p->status, p->content_type,
                          p->body);
-        } else if (p->kafka_status == 413) {
-            coll_metrics_append_failed(&w->metrics);
-            coll_respond_error(w, p->req, p->route_slot, p->t0_ns, 413,
-                               "event too large for kafka (message.max.bytes)", -1);
-        } else {
-            coll_metrics_append_failed(&w->metrics);
-            coll_respond_error(w, p->req, p->route_slot, p->t0_ns, 503,
-                               p->kafka_status == 503
-                                   ? "kafka producer queue is full; retry"
-                                   : "kafka did not store the events (delivery failed or "
-                                     "timed out); retry",
-                               -1);
+            continue;
         }
+        coll_metrics_append_failed(&w->metrics);
+        if (p->kafka_status == 413)  /* nothing was produced */
+            coll_respond_error(w, p->req, p->route_slot, p->t0_ns, 413, p->kafka_msg,
+                               p->route_slot == events_slot && p->kafka_bad != SIZE_MAX
+                                   ? (long long)p->kafka_bad : -1);
+        else
+            kafka_respond_503(w, p);
+    }
+}
+
+/* Produces the events of one request, all of them or, when a refusal can be known before
+ * (too large for message.max.bytes, no room in the producer queue), none. */
+static void kafka_produce(coll_worker *w, coll_pending *p, const log_entry *entries)
+{
+    size_t n = p->nevents, bad = SIZE_MAX;
+    p->kmsgs = h2o_mem_alloc_pool(&p->req->pool, n * sizeof *p->kmsgs);
+    for (size_t j = 0; j < n; j++) {
+        p->kmsgs[j].p = p;
+        atomic_init(&p->kmsgs[j].failed, false);
+        w->kout[j] = (bus_out){entries[j].data, entries[j].len, &p->kmsgs[j], NULL, 0};
+    }
+    sl_err err;
+    sl_err_clear(&err);
+    long sent = bus_producer_send_all(w->srv->cfg->kafka, w->kout, n, &bad, &err);
+    if (sent < 0) {
+        p->kafka_status = sent == -EMSGSIZE || sent == -E2BIG ? 413 : 503;
+        p->kafka_bad = sent == -EMSGSIZE ? bad : SIZE_MAX;
+        sent = 0;
+    }
+    if ((size_t)sent < n) {
+        p->kafka_msg = h2o_strdup(&p->req->pool, err.msg, SIZE_MAX).base;
+        for (size_t j = (size_t)sent; j < n; j++)
+            atomic_store(&p->kmsgs[j].failed, true);
+        atomic_store(&p->kafka_failed, true);
+        /* the messages never queued will never be reported */
+        atomic_fetch_sub(&p->kafka_left, (unsigned)(n - (size_t)sent));
     }
 }
 
 void coll_ack_kafka_flush(coll_worker *w, coll_pending *list, const log_entry *entries)
 {
-    coll_server *srv = w->srv;
     uint64_t t_append = sl_mono_ns();
     size_t i = 0;
     /* pass 1: produce everything while entries (pointing into w->ev) are valid */
@@ -186,24 +264,14 @@ void coll_ack_kafka_flush(coll_worker *w, coll_pending *list, const log_entry *e
         p->w = w;
         p->t_append_ns = t_append;
         p->kafka_status = 0;
+        p->kafka_msg = NULL;
+        p->kafka_bad = SIZE_MAX;
         p->done_next = NULL;
         atomic_init(&p->kafka_failed, false);
         atomic_init(&p->kafka_left, (unsigned)p->nevents + 1);
         atomic_fetch_add(&w->npending, 1);
         coll_metrics_add(&w->metrics.pending, 1);
-        size_t sent = 0;
-        for (; sent < p->nevents; sent++) {
-            sl_err err;
-            const log_entry *e = &entries[i + sent];
-            int rc = bus_producer_send(srv->cfg->kafka, e->data, e->len, p, &err);
-            if (rc < 0) {
-                p->kafka_status = rc == -EMSGSIZE ? 413 : rc == -ENOBUFS ? 503 : 500;
-                atomic_store(&p->kafka_failed, true);
-                break;
-            }
-        }
-        /* the messages never sent will never be reported */
-        atomic_fetch_sub(&p->kafka_left, (unsigned)(p->nevents - sent));
+        kafka_produce(w, p, entries + i);
         i += p->nevents;
     }
     /* the batch is Kafka's now (copied): answering below may start new requests */
@@ -214,10 +282,7 @@ void coll_ack_kafka_flush(coll_worker *w, coll_pending *list, const log_entry *e
     for (coll_pending *p = list; p;) {
         coll_pending *next = p->next;
         if (atomic_fetch_sub(&p->kafka_left, 1) == 1) {
-            coll_pending *head = atomic_load(&w->kafka_done);
-            do
-                p->done_next = head;
-            while (!atomic_compare_exchange_weak(&w->kafka_done, &head, p));
+            kafka_done_push(w, p);
             any = true;
         }
         p = next;
@@ -230,10 +295,12 @@ void coll_ack_on_delivery(void *ud, void *opaque, int status, const char *why)
 {
     (void)ud;
     (void)why;
-    coll_pending *p = opaque;
-    coll_worker *w = p->w;
-    if (status < 0)
+    coll_kmsg *m = opaque;
+    coll_pending *p = m->p;
+    if (status < 0) {
+        atomic_store(&m->failed, true);
         atomic_store(&p->kafka_failed, true);
+    }
     if (atomic_fetch_sub(&p->kafka_left, 1) == 1)
-        kafka_complete(w, p);
+        kafka_complete(p->w, p);
 }

@@ -31,6 +31,8 @@ static const char *const serve_help =
     "\n"
     "Collector paths (no app route may use them): GET /healthz, GET /metrics (Prometheus),\n"
     "POST /events (JSON object, array or NDJSON with an event_type each), /_sluice/*.\n"
+    "SIGTERM or SIGINT drains: new connections are refused, idle ones closed, requests\n"
+    "under way finished and answered for up to 10 s; then the process exits 0.\n"
     "Every option can also be set as SLUICE_<OPTION>, e.g. SLUICE_FSYNC=always.\n";
 
 /* the write keys and admin token (auth.h), set once per run; a global keeps it reachable

@@ -7,8 +7,10 @@
  *   event_type, event_id, received_at          (the collector's; always present)
  *   the route's spec fields                    (route events) or the client's members
  *                                              (POST /events)
- *   request headers, names as sent ("Host", "User-Agent", ...)
- *   query parameters, decoded                  (route events only)
+ *   request headers, names as sent ("Host", "User-Agent", ...), then
+ *   "Content-Length" when the request had a body (its length; h2o does not keep the
+ *   header)
+ *   query parameters, decoded (a name given twice is refused with 400 by the server)
  * Precedence when two sources use the same name: the first writer wins, in the order
  * above. So event_type / event_id / received_at and the spec fields (or the client's own
  * members) can never be overwritten by a header or a query parameter, and a header wins

@@ -99,7 +99,10 @@ static long ingest_body(const char *body, size_t len, bool ndjson_hint,
             }
             if (pos < len && body[pos] == ']')
                 break;
-            return fail(e, 400, (long long)n, "expected ',' or ']' after array element", pos);
+            /* a syntax error between elements: its position says where, no element does */
+            if (pos == len)
+                return fail(e, 400, -1, "unterminated array: expected ',' or ']'", pos);
+            return fail(e, 400, -1, "expected ',' or ']' after an array element", pos);
         }
         if (skip_ws(body, pos + 1, len) != len)
             return fail(e, 400, -1, "unexpected data after the array", pos + 1);

@@ -8,7 +8,8 @@
  * All or nothing: every element is validated and enriched into the caller's buffer
  * before anything is appended to the log; the first bad element stops the request and is
  * reported by its 0-based index (array element, or NDJSON record counting non-blank
- * lines).
+ * lines). A syntax error between array elements (no ',' or ']' after one, or the end of
+ * the body) is about no element: index -1, and pos gives its byte.
  *
  * Pure, no allocation except through the caller's capped buffers. One coll_ingest per
  * thread.

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const int status_codes[COLL_NSTATUS] = {200, 201, 202, 204, 400, 401, 404, 405,
-                                               408, 413, 431, 500, 503, 507, 0};
+                                               408, 413, 414, 417, 431, 500, 503, 507, 0};
 
 /* upper bounds in ns; the last bucket is +Inf */
 static const uint64_t lat_bounds_ns[COLL_LAT_NBUCKETS - 1] = {
@@ -120,6 +120,22 @@ static int render_counter(sl_buf *out, const char *name, const char *help, const
                          name, (unsigned long long)v) < 0 ? -E2BIG : 0;
 }
 
+/* A label value in the text format's escaping: backslash, double quote and line feed
+ * become \\, \" and \n (a route path may hold the first two). */
+static int add_label_value(sl_buf *out, const char *v)
+{
+    int rc = 0;
+    for (; *v && rc >= 0; v++) {
+        if (*v == '\\' || *v == '"')
+            rc = sl_buf_printf(out, "\\%c", *v);
+        else if (*v == '\n')
+            rc = sl_buf_adds(out, "\\n");
+        else
+            rc = sl_buf_addc(out, *v);
+    }
+    return rc < 0 ? rc : 0;
+}
+
 int coll_metrics_render(const coll_metrics *const *ms, size_t n, const char *const *route_names,
                         sl_buf *out)
 {
@@ -136,12 +152,13 @@ int coll_metrics_render(const coll_metrics *const *ms, size_t n, const char *con
             if (v == 0)
                 continue;
             int code = status_codes[s];
+            if ((rc = sl_buf_adds(out, "sluice_http_requests_total{route=\"")) < 0 ||
+                (rc = add_label_value(out, route_names[r])) < 0)
+                break;
             if (code)
-                rc = sl_buf_printf(out, "sluice_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
-                                   route_names[r], code, (unsigned long long)v);
+                rc = sl_buf_printf(out, "\",status=\"%d\"} %llu\n", code, (unsigned long long)v);
             else
-                rc = sl_buf_printf(out, "sluice_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
-                                   route_names[r], (unsigned long long)v);
+                rc = sl_buf_printf(out, "\",status=\"other\"} %llu\n", (unsigned long long)v);
         }
     }
     if (rc < 0)

@@ -21,7 +21,7 @@
 #include "common/buf.h"
 
 #define COLL_LAT_NBUCKETS 14  /* the last is +Inf */
-#define COLL_NSTATUS      15  /* see coll_status_slot() */
+#define COLL_NSTATUS      17  /* see coll_status_slot() */
 
 /* Route slots: 0..nroutes-1 are the app's routes; then these: */
 enum { COLL_RT_EVENTS = 0, COLL_RT_HEALTHZ, COLL_RT_METRICS, COLL_RT_UNMATCHED, COLL_RT_NSPECIAL };

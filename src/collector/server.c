@@ -16,9 +16,10 @@
  *
  * Threads: N workers, each an h2o_evloop with its own SO_REUSEPORT listener, so the
  * kernel spreads connections and no lock is taken per request. The main thread only
- * waits for SIGINT/SIGTERM and then asks every loop to drain: stop accepting, answer
- * what is in flight (responses waiting on the log included), close idle keep-alive
- * connections, exit. The caller closes the log afterwards, which flushes it.
+ * waits for SIGINT/SIGTERM and then asks every loop to drain (worker_main): stop
+ * accepting, close the connections with nothing under way, finish the requests under way
+ * (still arriving, waiting on the log, being written) until the drain deadline, exit.
+ * The caller closes the log afterwards, which flushes it.
  */
 #include "collector/server.h"
 
@@ -86,13 +87,14 @@ static void access_log(coll_worker *w, h2o_req_t *req, int status, size_t bytes,
         return;
     struct sockaddr_storage ss;
     socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
-    /* the path is cut at 512 bytes; control bytes never reach here (picohttpparser
-     * refuses them in the request line) */
+    /* the request target as sent, cut at 512 bytes; control bytes never reach here
+     * (picohttpparser refuses them in the request line) */
     char request[600];
-    int plen = req->path.len > 512 ? 512 : (int)req->path.len;
+    const h2o_iovec_t target = req->input.path;
+    int plen = target.len > 512 ? 512 : (int)target.len;
     int mlen = req->method.len > 16 ? 16 : (int)req->method.len;
     snprintf(request, sizeof request, "%.*s %.*s HTTP/%d.%d", mlen, req->method.base, plen,
-             req->path.base, req->version >> 8, req->version & 0xff);
+             target.base, req->version >> 8, req->version & 0xff);
     access_line(w, &ss, sl, request, status, bytes, ns);
 }
 
@@ -123,6 +125,7 @@ const char *coll_reason(int status)
     case 201: return "Created";
     case 202: return "Accepted";
     case 204: return "No Content";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 404: return "Not Found";
@@ -130,6 +133,7 @@ const char *coll_reason(int status)
     case 408: return "Request Timeout";
     case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
+    case 417: return "Expectation Failed";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
@@ -137,29 +141,56 @@ const char *coll_reason(int status)
     }
 }
 
+static bool method_is(h2o_req_t *req, const char *m)
+{
+    size_t n = strlen(m);
+    return req->method.len == n && memcmp(req->method.base, m, n) == 0;
+}
+
+/* Every answer goes through here, so that HTTP's framing rules hold for all of them:
+ * 204 and 304 carry no content and no Content-Length (RFC 9110 15.3.5, 15.4.5), and the
+ * answer to HEAD has the headers the same request with GET would get (Content-Length
+ * included) but no content (9.3.2); anything else would be read by the client as the
+ * start of the next response on a kept-alive connection. */
 void coll_respond(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0_ns,
                   int status, const char *content_type, h2o_iovec_t body)
 {
     static h2o_generator_t generator = {NULL, NULL};
+    if (w->draining)  /* the connection closes after this answer */
+        req->http1_is_persistent = 0;
+    bool no_content = status == 204 || status == 304;
+    bool send_body = !no_content && !method_is(req, "HEAD");
     req->res.status = status;
     req->res.reason = coll_reason(status);
-    req->res.content_length = body.len;
-    if (content_type)
+    req->res.content_length = no_content ? SIZE_MAX : body.len;
+    if (content_type && !no_content)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                        content_type, strlen(content_type));
-    finish(w, req, route_slot, t0_ns, status, body.len);
+    finish(w, req, route_slot, t0_ns, status, send_body ? body.len : 0);
     h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
     h2o_start_response(req, &generator);
     /* body points at memory that outlives the request (spec strings) or at its pool */
-    h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
-    coll_guard_responded(sock);
+    h2o_send(req, &body, send_body ? 1 : 0, H2O_SEND_STATE_FINAL);
+    coll_guard_responded(req, sock);
 }
 
-/* A JSON body {"error":msg[,"index":N]} in the request's pool. */
-static h2o_iovec_t error_body(h2o_req_t *req, const char *msg, long long index)
+/* 405 with Allow: the methods the path accepts. */
+static void respond_405(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0,
+                        const char *allow, size_t allow_len)
+{
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, allow, allow_len);
+    char msg[160];
+    snprintf(msg, sizeof msg, "method not allowed for this path (allowed: %.*s)",
+             (int)(allow_len > 100 ? 100 : allow_len), allow);
+    coll_respond_error(w, req, route_slot, t0, 405, msg, -1);
+}
+
+/* A JSON body {"error":msg[,"index":N]extra} in the request's pool. */
+static h2o_iovec_t error_body(h2o_req_t *req, const char *msg, long long index,
+                              h2o_iovec_t extra)
 {
     size_t mlen = strlen(msg);
-    size_t cap = json_escaped_len(msg, mlen) + 64;
+    size_t cap = json_escaped_len(msg, mlen) + 64 + extra.len;
     char *p = h2o_mem_alloc_pool(&req->pool, cap);
     size_t n = 0;
     memcpy(p, "{\"error\":", 9);
@@ -167,19 +198,30 @@ static h2o_iovec_t error_body(h2o_req_t *req, const char *msg, long long index)
     n += json_escape(msg, mlen, p + n);
     if (index >= 0)
         n += (size_t)snprintf(p + n, cap - n, ",\"index\":%lld", index);
+    if (extra.len)
+        memcpy(p + n, extra.base, extra.len);
+    n += extra.len;
     p[n++] = '}';
     p[n++] = '\n';
     return h2o_iovec_init(p, n);
 }
 
-void coll_respond_error(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0_ns,
-                        int status, const char *msg, long long index)
+void coll_respond_error_extra(coll_worker *w, h2o_req_t *req, size_t route_slot,
+                              uint64_t t0_ns, int status, const char *msg, long long index,
+                              h2o_iovec_t extra)
 {
     if (status == 503)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL,
                        H2O_STRLIT("1"));
     coll_respond(w, req, route_slot, t0_ns, status, "application/json",
-                 error_body(req, msg, index));
+                 error_body(req, msg, index, extra));
+}
+
+void coll_respond_error(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0_ns,
+                        int status, const char *msg, long long index)
+{
+    coll_respond_error_extra(w, req, route_slot, t0_ns, status, msg, index,
+                             h2o_iovec_init(NULL, 0));
 }
 
 /* ---------------------------------------------------------------- appending */
@@ -294,16 +336,18 @@ static void batch_add(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_
 /* ---------------------------------------------------------------- handlers */
 
 /* Headers as sent: h2o lowercases names for lookup but keeps orig_name. Host is not in
- * req->headers (h2o moves it to authority), so it is added first under its usual name.
- * A header that repeats (names compared case-insensitively) becomes one member whose
- * value joins the values with ", ", under the first spelling, as a WSGI server hands
- * them to Flask. The joined text lives in the request's pool. */
+ * req->headers (h2o moves it to authority), so it is added first under its usual name,
+ * if the client sent one: without it (HTTP/1.0) h2o puts the name of its host
+ * configuration ("default") there, which is no header of the request. A header that
+ * repeats (names compared case-insensitively) becomes one member whose value joins the
+ * values with ", ", under the first spelling, as a WSGI server hands them to Flask. The
+ * joined text lives in the request's pool. */
 static size_t collect_headers(h2o_req_t *req, coll_header *out, size_t max)
 {
     size_t n = 0;
-    if (req->input.authority.len > 0 && n < max) {
-        out[n++] = (coll_header){"Host", 4, req->input.authority.base, req->input.authority.len};
-    }
+    const h2o_iovec_t host = req->input.authority;
+    if (host.base && host.base != (*req->conn->hosts)->authority.hostport.base && n < max)
+        out[n++] = (coll_header){"Host", 4, host.base, host.len};
     for (size_t i = 0; i < req->headers.size && n < max; i++) {
         const h2o_header_t *h = &req->headers.entries[i];
         const char *name = h->orig_name ? h->orig_name : h->name->base;
@@ -325,7 +369,42 @@ static size_t collect_headers(h2o_req_t *req, coll_header *out, size_t max)
         }
         out[n++] = (coll_header){name, h->name->len, h->value.base, h->value.len};
     }
+    /* h2o takes Content-Length out of the headers; Flask's request.headers has it for a
+     * request with a body, and so does the event: the body's length in bytes */
+    if (req->entity.base && n < max) {
+        char *v = h2o_mem_alloc_pool(&req->pool, 24);
+        int vl = snprintf(v, 24, "%zu", req->entity.len);
+        out[n++] = (coll_header){"Content-Length", 14, v, (size_t)vl};
+    }
     return n;
+}
+
+/* The request's query parameters, decoded into q[COLL_MAX_QUERY_PARAMS] (the text lives in
+ * w->qscratch until the next request). Returns their number, or -1 after answering 400:
+ * more than COLL_MAX_QUERY_PARAMS, or a name given twice (which of the values the client
+ * meant is not ours to guess, and keeping one silently would lose the other). */
+static int query_params(coll_worker *w, h2o_req_t *req, size_t slot, uint64_t t0, spec_kv *q)
+{
+    if (req->query_at == SIZE_MAX)
+        return 0;
+    int nq = coll_query_decode(req->path.base + req->query_at + 1,
+                               req->path.len - req->query_at - 1, &w->qscratch,
+                               (struct spec_kv *)q, COLL_MAX_QUERY_PARAMS);
+    if (nq < 0) {
+        coll_respond_error(w, req, slot, t0, 400, "too many query parameters (max 128)", -1);
+        return -1;
+    }
+    for (int i = 1; i < nq; i++)
+        for (int j = 0; j < i; j++) {
+            if (q[i].key_len != q[j].key_len || memcmp(q[i].key, q[j].key, q[i].key_len))
+                continue;
+            char msg[160];
+            snprintf(msg, sizeof msg, "query parameter '%.*s' is given more than once",
+                     (int)(q[i].key_len > 64 ? 64 : q[i].key_len), q[i].key);
+            coll_respond_error(w, req, slot, t0, 400, msg, -1);
+            return -1;
+        }
+    return nq;
 }
 
 static bool headers_too_large(coll_worker *w, h2o_req_t *req)
@@ -337,12 +416,6 @@ static bool headers_too_large(coll_worker *w, h2o_req_t *req)
     for (size_t i = 0; i < req->headers.size; i++)
         bytes += req->headers.entries[i].name->len + req->headers.entries[i].value.len;
     return bytes > cfg->max_header_bytes;
-}
-
-static bool method_is(h2o_req_t *req, const char *m)
-{
-    size_t n = strlen(m);
-    return req->method.len == n && memcmp(req->method.base, m, n) == 0;
 }
 
 /* CORS (--cors-origin): lets a web page of an allowed origin send events from the browser.
@@ -430,8 +503,7 @@ static void handle_events(coll_worker *w, h2o_req_t *req, uint64_t t0)
 {
     const size_t slot = w->srv->app->nroutes + COLL_RT_EVENTS;
     if (!method_is(req, "POST")) {
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, H2O_STRLIT("POST"));
-        coll_respond_error(w, req, slot, t0, 405, "POST /events only", -1);
+        respond_405(w, req, slot, t0, H2O_STRLIT("POST"));
         return;
     }
     bool ndjson = false;
@@ -441,8 +513,16 @@ static void handle_events(coll_worker *w, h2o_req_t *req, uint64_t t0)
         ndjson = h2o_strstr(v.base, v.len, H2O_STRLIT("ndjson")) != SIZE_MAX ||
                  h2o_strstr(v.base, v.len, H2O_STRLIT("jsonl")) != SIZE_MAX;
     }
-    coll_header hdrs[130];
-    size_t nh = collect_headers(req, hdrs, sizeof hdrs / sizeof hdrs[0]);
+    /* the request's headers, then its query parameters, go into every event (after
+     * the client's own members, which win over both) */
+    spec_kv q[COLL_MAX_QUERY_PARAMS];
+    int nq = query_params(w, req, slot, t0, q);
+    if (nq < 0)
+        return;
+    coll_header hdrs[131 + COLL_MAX_QUERY_PARAMS];
+    size_t nh = collect_headers(req, hdrs, 131);
+    for (int i = 0; i < nq; i++)
+        hdrs[nh++] = (coll_header){q[i].key, q[i].key_len, q[i].val, q[i].val_len};
     coll_ingest_error e = {0, -1, NULL, 0};
     batch_make_room(w, w->srv->cfg->limits.max_events);
     long n = coll_ingest_body(req->entity.base ? req->entity.base : "", req->entity.len, ndjson,
@@ -496,16 +576,9 @@ static void handle_route(coll_worker *w, h2o_req_t *req, uint64_t t0, const spec
         return;
     }
     spec_kv q[COLL_MAX_QUERY_PARAMS];
-    int nq = 0;
-    if (req->query_at != SIZE_MAX) {
-        nq = coll_query_decode(req->path.base + req->query_at + 1,
-                               req->path.len - req->query_at - 1, &w->qscratch,
-                               (struct spec_kv *)q, COLL_MAX_QUERY_PARAMS);
-        if (nq < 0) {
-            coll_respond_error(w, req, slot, t0, 400, "too many query parameters (max 128)", -1);
-            return;
-        }
-    }
+    int nq = query_params(w, req, slot, t0, q);
+    if (nq < 0)
+        return;
     int64_t now = coll_now_ms();
     batch_make_room(w, 1);
     coll_ev ev;
@@ -525,7 +598,7 @@ static void handle_route(coll_worker *w, h2o_req_t *req, uint64_t t0, const spec
         for (size_t i = 0; rc == 0 && i < rt->nfields; i++)
             rc = coll_ev_mark(&ev, rt->fields[i].name, strlen(rt->fields[i].name));
     }
-    coll_header hdrs[130];
+    coll_header hdrs[131];
     size_t nh = collect_headers(req, hdrs, sizeof hdrs / sizeof hdrs[0]);
     for (size_t i = 0; rc >= 0 && i < nh; i++)
         rc = coll_ev_add_str(&ev, hdrs[i].name, hdrs[i].name_len, hdrs[i].value, hdrs[i].value_len);
@@ -542,8 +615,30 @@ static void handle_route(coll_worker *w, h2o_req_t *req, uint64_t t0, const spec
                            too_many ? "too many fields in the event" : "event too large", -1);
         return;
     }
+    if (method_is(req, "HEAD")) {
+        /* HEAD is safe: the event was built only to answer what GET would (400 and 413
+         * included), and is not stored */
+        coll_ev_abort(&ev);
+        coll_respond(w, req, slot, t0, status, ctype, body);
+        return;
+    }
     w->ends[w->nbatch] = w->ev.len;
     batch_add(w, req, slot, t0, 1, status, ctype, body);
+}
+
+/* An absolute-form request target ("GET http://host/path HTTP/1.1": what clients send to
+ * a proxy, and what an HTTP/1.1 server must accept, RFC 9112 3.2.2) is served as its
+ * path; h2o 2.2 would normalise it into "/http:/host/path". The Host header is still
+ * stored as sent. */
+static void absolute_form(h2o_req_t *req)
+{
+    h2o_url_t url;
+    if (req->path.len == 0 || req->path.base[0] == '/' ||
+        h2o_url_parse(req->path.base, req->path.len, &url) != 0)
+        return;
+    req->path = url.path;
+    req->path_normalized = h2o_url_normalize_path(&req->pool, url.path.base, url.path.len,
+                                                  &req->query_at, &req->norm_indexes);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -553,6 +648,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     coll_server *srv = w->srv;
     uint64_t t0 = sl_mono_ns();
     const size_t unmatched = srv->app->nroutes + COLL_RT_UNMATCHED;
+    absolute_form(req);
     const h2o_iovec_t path = req->path_normalized;
 
     if (!coll_guard_begin(req)) { /* answered 408 already; the connection is going */
@@ -565,13 +661,23 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     if (cors(w, req, unmatched, t0))
         return 0;
+    bool get_or_head = method_is(req, "GET") || method_is(req, "HEAD");
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/healthz"))) {
-        coll_respond(w, req, srv->app->nroutes + COLL_RT_HEALTHZ, t0, 200, "application/json",
-                     h2o_iovec_init(H2O_STRLIT("{\"status\":\"ok\"}\n")));
+        const size_t slot = srv->app->nroutes + COLL_RT_HEALTHZ;
+        if (!get_or_head)
+            respond_405(w, req, slot, t0, H2O_STRLIT("GET, HEAD"));
+        else
+            coll_respond(w, req, slot, t0, 200, "application/json",
+                         h2o_iovec_init(H2O_STRLIT("{\"status\":\"ok\"}\n")));
         return 0;
     }
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/metrics"))) {
-        if (authorized(w, req, srv->app->nroutes + COLL_RT_METRICS, t0, true))
+        const size_t slot = srv->app->nroutes + COLL_RT_METRICS;
+        if (!authorized(w, req, slot, t0, true))
+            return 0;
+        if (!get_or_head)
+            respond_405(w, req, slot, t0, H2O_STRLIT("GET, HEAD"));
+        else
             handle_metrics(w, req, t0);
         return 0;
     }
@@ -592,26 +698,21 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     if (mismatch) {
-        /* Allow: every method some route of this path accepts */
-        char allow[128];
+        /* Allow: every method some route of this path accepts (HEAD where GET is) */
+        char allow[160];
         size_t an = 0;
         for (size_t i = 0; i < srv->app->nroutes; i++) {
             const spec_route *r = &srv->app->routes[i];
             if (!r->method || strlen(r->path) != path.len || memcmp(r->path, path.base, path.len))
                 continue;
+            bool get = !strcmp(r->method, "GET");
             size_t ml = strlen(r->method);
-            if (an + ml + 2 >= sizeof allow)
+            if (an + ml + (get ? 8 : 2) >= sizeof allow)
                 break;
-            if (an) {
-                allow[an++] = ',';
-                allow[an++] = ' ';
-            }
-            memcpy(allow + an, r->method, ml);
-            an += ml;
+            an += (size_t)snprintf(allow + an, sizeof allow - an, "%s%s%s", an ? ", " : "",
+                                   r->method, get ? ", HEAD" : "");
         }
-        h2o_iovec_t av = h2o_strdup(&req->pool, allow, an);
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, av.base, av.len);
-        coll_respond_error(w, req, unmatched, t0, 405, "method not allowed for this path", -1);
+        respond_405(w, req, unmatched, t0, h2o_strdup(&req->pool, allow, an).base, an);
         return 0;
     }
     coll_respond_error(w, req, unmatched, t0, 404, "no such route", -1);
@@ -625,11 +726,13 @@ static void on_conn(sl_listener *l, h2o_socket_t *sock)
     coll_guard_accept(l->data, sock);
 }
 
-static int close_conn_cb(h2o_req_t *req, void *cbdata)
+/* Closes req's connection if it has no request under way: a shutdown makes h2o's read
+ * see EOF, and h2o frees the connection. */
+static int close_idle_cb(h2o_req_t *req, void *cbdata)
 {
     (void)cbdata;
     h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
-    if (sock)
+    if (sock && coll_guard_idle(req))
         shutdown(h2o_socket_get_fd(sock), SHUT_RDWR);
     return 0;
 }
@@ -728,22 +831,17 @@ static void *worker_main(void *arg)
     while (!w->draining)
         h2o_evloop_run(w->loop, INT32_MAX);
 
-    /* Drain: answer everything waiting on the log, then close idle connections. A request
-     * still being read (or written) gets until the deadline. */
+    /* Drain, until the deadline: the listener is closed (no new connections). A
+     * connection with no request under way (idle keep-alive, or nothing sent since the
+     * accept) is closed; every other one is served to the end: a request whose head or
+     * body is still arriving is read, handled and answered (with Connection: close, as is
+     * every answer from now on), answers waiting on the log or Kafka go out when their
+     * events are stored, answers being written are finished. Then the connection closes. */
     uint64_t deadline = sl_mono_ns() + cfg->drain_ms * 1000000u;
     batch_flush(w);
-    while ((w->pend_head || atomic_load(&w->npending)) && sl_mono_ns() < deadline)
-        h2o_evloop_run(w->loop, 20);
-    bool closed = false;
-    while (has_conns(w) && sl_mono_ns() < deadline) {
-        if (!closed) {
-            /* idle keep-alive connections sit in "reading the next request": a shutdown
-             * makes the read fail and h2o frees the connection. Responses in flight were
-             * handed to the socket already; h2o finishes writing them first. */
-            h2o_evloop_run(w->loop, 0);
-            w->ctx.globalconf->http1.callbacks.foreach_request(&w->ctx, close_conn_cb, NULL);
-            closed = true;
-        }
+    while ((has_conns(w) || w->pend_head || atomic_load(&w->npending)) &&
+           sl_mono_ns() < deadline) {
+        w->ctx.globalconf->http1.callbacks.foreach_request(&w->ctx, close_idle_cb, NULL);
         h2o_evloop_run(w->loop, 20);
     }
     /* wait until the main thread has detached the log's durable callback, which may
@@ -765,6 +863,7 @@ static void worker_destroy(coll_worker *w)
     sl_buf_free(&w->qscratch);
     free(w->ends);
     free(w->entries);
+    free(w->kout);
     coll_metrics_free(&w->metrics);
 }
 
@@ -781,6 +880,8 @@ static int worker_init(coll_server *srv, coll_worker *w, unsigned index, sl_err 
     w->batch_cap = cfg->limits.max_events + 4096;
     w->ends = calloc(w->batch_cap, sizeof *w->ends);
     w->entries = calloc(w->batch_cap, sizeof *w->entries);
+    if (cfg->kafka && !(w->kout = calloc(w->batch_cap, sizeof *w->kout)))
+        return sl_err_set(err, -ENOMEM, true, "out of memory");
     w->flush_entry.cb = on_flush_timeout;
     if (!w->ends || !w->entries || coll_metrics_init(&w->metrics, srv->app->nroutes) < 0)
         return sl_err_set(err, -ENOMEM, true, "out of memory");

@@ -61,11 +61,15 @@ typedef struct coll_pending {
     h2o_iovec_t body;
     const char *content_type;
     /* Kafka (ack.c): messages not yet reported (+1 while being produced), any failure,
-     * and the link of the worker's stack of completed requests. */
+     * each message's report, and the link of the worker's stack of completed requests. */
     struct coll_worker *w;
     atomic_uint kafka_left;
     atomic_bool kafka_failed;
-    int         kafka_status;   /* 503 or 413 when producing failed at once */
+    int         kafka_status;   /* 413 or 503 when the request was refused before any of
+                                   its events was produced; else 0 */
+    const char *kafka_msg;      /* why it was refused (the request's pool) */
+    size_t      kafka_bad;      /* the event that is too large, with 413 */
+    struct coll_kmsg *kmsgs;    /* [nevents]: the opaque of each message's report */
     struct coll_pending *done_next;
 } coll_pending;
 
@@ -106,6 +110,7 @@ typedef struct coll_worker {
     sl_buf          qscratch;   /* decoded query */
     size_t         *ends;       /* [batch_cap] end offset of each event in ev */
     log_entry      *entries;    /* [batch_cap] */
+    bus_out        *kout;       /* [batch_cap] with Kafka: the messages of one request */
     spec_rng        rng;
     coll_metrics    metrics;
     _Atomic(coll_pending *) kafka_done; /* completed Kafka requests (any thread pushes) */
@@ -147,9 +152,13 @@ void coll_guard_accept(coll_worker *w, h2o_socket_t *sock);
 /* The handler takes req: its connection's deadline stops. False if the guard answered the
  * connection already (the request must not be processed). */
 bool coll_guard_begin(h2o_req_t *req);
-/* The final response of the connection's request was handed to sock (from
- * req->conn->callbacks->get_socket before h2o_send); the deadline restarts once written. */
-void coll_guard_responded(h2o_socket_t *sock);
+/* True when req's connection has no request under way: nothing of a next request has
+ * arrived, the handler owns none, no answer is being written (drain closes these). */
+bool coll_guard_idle(h2o_req_t *req);
+/* The final response of req was handed to sock (from req->conn->callbacks->get_socket
+ * before h2o_send); the deadline restarts once written, and a request pipelined behind
+ * req is checked like any other before h2o parses it. */
+void coll_guard_responded(h2o_req_t *req, h2o_socket_t *sock);
 
 /* ack.c */
 void coll_ack_init(coll_worker *w);
@@ -170,5 +179,10 @@ void coll_respond(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0
                   int status, const char *content_type, h2o_iovec_t body);
 void coll_respond_error(coll_worker *w, h2o_req_t *req, size_t route_slot, uint64_t t0_ns,
                         int status, const char *msg, long long index);
+/* The same with more members after "error" (and "index"): extra is JSON text that starts
+ * with a comma, e.g. ,"stored":[0]. */
+void coll_respond_error_extra(coll_worker *w, h2o_req_t *req, size_t route_slot,
+                              uint64_t t0_ns, int status, const char *msg, long long index,
+                              h2o_iovec_t extra);
 
 #endif

@@ -8,7 +8,7 @@
  *       - path: /purchase_a_sword     # required, starts with '/', not a reserved path
  *         method: GET                 # default GET; ANY (or "*") accepts every method
  *         event_type: purchase_sword  # [a-z][a-z0-9_]{0,63}; absent: no event stored
- *         status: 200                 # 100..599, default 200
+ *         status: 200                 # 200..599, default 200 (204/304: no body)
  *         body: "Sword Purchased!\n"  # default ""
  *         content_type: text/html; charset=utf-8   (the default, as Flask answered)
  *         fields:                     # name -> constant scalar or one generator map
@@ -959,6 +959,22 @@ static int parse_route(loader *ld, const yaml_node_t *n, spec_route *rt)
         if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '?' || *p == '#')
             return bad(ld, path, "path '%s' must not contain spaces, control characters, "
                                  "'?' or '#'", rt->path);
+    /* The collector matches the request path after libh2o's normalisation, which
+     * percent-decodes it and removes "." and ".." segments: a spec path that holds
+     * either could never be matched. */
+    if (strchr(rt->path, '%'))
+        return bad(ld, path, "path '%s' holds '%%': request paths are percent-decoded before "
+                             "they are matched, so write the character itself", rt->path);
+    for (const char *seg = rt->path + 1;; seg++) {
+        size_t sl = strcspn(seg, "/");
+        if ((sl == 1 && seg[0] == '.') || (sl == 2 && seg[0] == '.' && seg[1] == '.'))
+            return bad(ld, path, "path '%s' has a '.' or '..' segment: request paths are "
+                                 "normalised before they are matched, so it could never be",
+                       rt->path);
+        seg += sl;
+        if (!*seg)
+            break;
+    }
     if (path_reserved(rt->path))
         return bad(ld, path, "path '%s' is reserved by the collector (/healthz, /metrics, "
                              "/events, /_sluice/...)", rt->path);
@@ -990,8 +1006,14 @@ static int parse_route(loader *ld, const yaml_node_t *n, spec_route *rt)
     }
     if (status) {
         int64_t s;
-        if ((rc = get_int(ld, status, "status", 100, 599, &s)) < 0)
+        if ((rc = get_int(ld, status, "status", 0, 999, &s)) < 0)
             return rc;
+        /* 1xx is an interim response: a client would wait for the real answer */
+        if (s >= 100 && s < 200)
+            return bad(ld, status, "status %d is an interim (1xx) response, not an answer; "
+                                   "use 200..599", (int)s);
+        if (s < 200 || s > 599)
+            return bad(ld, status, "status must be between 200 and 599, not %d", (int)s);
         rt->status = (int)s;
     }
     if (body) {
@@ -999,6 +1021,9 @@ static int parse_route(loader *ld, const yaml_node_t *n, spec_route *rt)
             return rc;
         if (strlen(rt->body) > SPEC_BODY_MAX)
             return bad(ld, body, "body is larger than %u bytes", SPEC_BODY_MAX);
+        /* HTTP sends no content with these (RFC 9110 15.3.5, 15.4.5) */
+        if (*rt->body && (rt->status == 204 || rt->status == 304))
+            return bad(ld, body, "a %d answer has no body; remove 'body'", rt->status);
     } else if (!(rt->body = strdup(""))) {
         return oom(ld);
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # POST /events: a JSON object, an array, NDJSON; every error case answers 400 with a JSON
-# body naming the index and stores nothing; limits answer 413 / 431; wrong method 405.
+# body naming the index and stores nothing; limits answer 413 / 431; wrong method 405;
+# query parameters and Content-Length are merged into the events.
 source tests/lib.sh
 source tests/e2e/collector_lib.inc
 
@@ -46,6 +47,10 @@ check_400 "empty body" '' -
 check_400 "empty array" '[]' -
 check_400 "too deep" "{\"event_type\":\"a\",\"x\":$(printf '[%.0s' $(seq 40))1$(printf ']%.0s' $(seq 40))}" 0
 check_400 "duplicate member" '{"event_type":"a","k":1,"k":2}' 0
+# a syntax error between elements names its byte, not an element that does not exist
+out=$(post '[{"event_type":"a"},{"event_type":"b"}')
+[[ "$out" == *'unterminated array'*'(at byte 38)"}'*' 400' && "$out" != *'"index"'* ]] ||
+  fail "unterminated array: $out"
 expect_eq "nothing stored by bad requests" "$(count)" 5
 
 # limits
@@ -108,7 +113,47 @@ assert data.startswith(b"HTTP/1.1 200 "), (took, data[:200])
 assert took > 3, took
 PY
 expect_eq "the slow upload stored" "$(count)" 6
+# query parameters go into every event of POST /events as they do for app routes: after
+# the event's own members and the headers, which win over a parameter of the same name;
+# a parameter given twice is refused (400, nothing stored), here and on app routes
+before=$(count)
+out=$(curl -s -w ' %{http_code}' -X POST -H 'X-Src: header' \
+  --data-binary '[{"event_type":"q_merge","plan":"pro"},{"event_type":"q_merge"}]' \
+  "$URL/events?source=web&plan=free&X-Src=query")
+[[ "$out" == *' 200' ]] || fail "POST /events with a query: $out"
+out=$(curl -s -w ' %{http_code}' -X POST --data-binary '{"event_type":"q_twice"}' "$URL/events?a=1&a=2")
+[[ "$out" == *'"error":"query parameter '"'"'a'"'"' is given more than once"'*' 400' ]] || fail "repeated parameter on /events: $out"
+expect_eq "repeated parameter on a route" "$(status_of "$URL/purchase_a_sword?level=1&level=2")" 400
+expect_eq "stored: the two merged events only" "$(count)" $((before + 2))
+events | python3 -c '
+import json, sys
+evs = [e for e in map(json.loads, sys.stdin) if e["event_type"] == "q_merge"]
+assert len(evs) == 2, evs
+assert evs[0]["plan"] == "pro" and evs[1]["plan"] == "free", evs   # own member wins
+assert all(e["source"] == "web" and e["X-Src"] == "header" for e in evs), evs
+body = b"[{\"event_type\":\"q_merge\",\"plan\":\"pro\"},{\"event_type\":\"q_merge\"}]"
+assert all(e["Content-Length"] == str(len(body)) for e in evs), evs  # as Flask stored it
+' || fail "merged events"
+
 # the server is still healthy after all of that
 expect_eq "still serving" "$(status_of "$URL/healthz")" 200
+stop_serve
+
+# ---- --max-event-size: one event above it (as stored, headers included) is 413 with a
+# JSON body, on an app route and in a POST /events batch (whose index names it); nothing
+# of such a request is stored
+start_serve apps/game.yaml --max-event-size 300
+pad=$(head -c 200 /dev/zero | tr '\0' p)
+expect_eq "small route event" "$(status_of "$URL/purchase_a_sword")" 200
+out=$(curl -s -w ' %{http_code}' -H "X-Pad: $pad" "$URL/purchase_a_sword")
+[[ "$out" == '{"error":"event too large"}'*' 413' ]] || fail "route event over the size: $out"
+out=$(curl -s -w ' %{http_code}' "$URL/purchase_a_sword?pad=$pad")
+[[ "$out" == *'"error":'*' 413' ]] || fail "route event over the size (query): $out"
+out=$(post "[{\"event_type\":\"size_ok\"},{\"event_type\":\"size_big\",\"pad\":\"$pad\"}]")
+[[ "$out" == *'"error":"event too large","index":1}'*' 413' ]] || fail "batch event over the size: $out"
+expect_eq "small batch" "$(post '[{"event_type":"size_ok"}]' | tail -1)" ' 200'
+events > "$T/size.ndjson"
+expect_eq "stored: the small route event and the small batch" "$(wc -l < "$T/size.ndjson")" 2
+grep -q '"X-Pad"\|"size_big"\|"pad"' "$T/size.ndjson" && fail "part of a refused request was stored"
 stop_serve
 echo ok

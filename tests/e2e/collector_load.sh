@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Load: ab as the seeds used it (HTTP/1.0, no keep-alive, spoofed Host); N requests from
 # concurrent keep-alive clients -> exactly N stored events with unique ids; the strength
-# generator end to end; SIGTERM under load -> every 200 answered is in the log.
+# generator end to end; the restaurant's weighted fields end to end over 10,000 orders
+# (coupon "No" share, evening and weekend shares of event_timestamp); SIGTERM under load
+# -> every 200 answered is in the log.
 #   COLL_LOAD_N     requests of the concurrency run (default 100000)
 #   COLL_LOAD_FSYNC durability of that run (default interval; "always" also works)
 source tests/lib.sh
@@ -48,6 +50,36 @@ assert all(isinstance(s, int) and 0 <= s <= 10 for s in strengths)
 ends = sum(1 for s in strengths if s in (0, 10)) / len(strengths)
 assert 0.18 < ends < 0.34, ends
 ' "$N" || fail "concurrency events"
+stop_serve
+
+# ---- the restaurant's weighted fields through the real process: 10,000 orders
+start_serve apps/restaurant.yaml
+ab -k -n 10000 -c 20 "$URL/order?menu=Thai" > "$T/ab3.txt" 2>&1 || fail "ab orders: $(tail -5 "$T/ab3.txt")"
+grep -q "^Complete requests: *10000$" "$T/ab3.txt" || fail "ab orders incomplete"
+grep -q "^Non-2xx responses" "$T/ab3.txt" && fail "ab orders non-2xx: $(grep Non-2xx "$T/ab3.txt")"
+events | python3 -c '
+import datetime, json, re, sys
+spec = open("apps/restaurant.yaml").read()
+nums = lambda key: [float(x) for x in re.search(key + r": \[([^]]*)\]", spec).group(1).split(",")]
+hours, weekdays = nums("hours"), nums("weekdays")          # 00..23 UTC; Monday..Sunday
+want_evening = sum(hours[18:]) / sum(hours)                # 18:00-23:59
+want_weekend = (weekdays[5] + weekdays[6]) / sum(weekdays)
+orders = [e for e in map(json.loads, sys.stdin) if e["event_type"] == "order_food"]
+assert len(orders) == 10000, len(orders)
+# coupon: {"No": 0.8, "Yes": 0.2}; SE of the share over 10,000 is 0.004, tolerance 5 SE
+no = sum(e["coupon"] == "No" for e in orders) / len(orders)
+assert set(e["coupon"] for e in orders) == {"No", "Yes"}, "coupon values"
+assert abs(no - 0.8) < 0.02, no
+ts = [datetime.datetime.strptime(e["event_timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ") for e in orders]
+evening = sum(t.hour >= 18 for t in ts) / len(ts)
+weekend = sum(t.weekday() >= 5 for t in ts) / len(ts)
+print("  coupon No %.3f (0.8), evening %.3f (%.3f), weekend %.3f (%.3f)"
+      % (no, evening, want_evening, weekend, want_weekend))
+# SE of either share is at most 0.005: tolerance 4 SE; and both are well above uniform
+assert abs(evening - want_evening) < 0.02, (evening, want_evening)
+assert abs(weekend - want_weekend) < 0.02, (weekend, want_weekend)
+assert evening > 6 / 24 + 0.1 and weekend > 2 / 7 + 0.05, (evening, weekend)
+' || fail "restaurant weighting"
 stop_serve
 
 # ---- SIGTERM under load: every 200 that wrk received is in the log

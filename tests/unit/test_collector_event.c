@@ -273,7 +273,13 @@ static void test_ingest_errors(void)
     expect_error("{\"event_type\":\"a\",\"x\":1,\"x\":2}", false, 400, 0, "duplicate");
     expect_error("[{\"event_type\":\"a\"},{\"event_type\":\"b\"},7]", false, 400, 2, "not a JSON object");
     expect_error("[{\"event_type\":\"a\"},{\"event_type\":\"b\"", false, 400, 1, NULL);
-    expect_error("[{\"event_type\":\"a\"} {\"event_type\":\"b\"}]", false, 400, 1, "expected ','");
+    expect_error("[{\"event_type\":\"a\"} {\"event_type\":\"b\"}]", false, 400, -1, "expected ','");
+    /* between elements: no index (element 2 does not exist), the byte position instead */
+    expect_error("[{\"event_type\":\"a\"},{\"event_type\":\"b\"}", false, 400, -1,
+                 "unterminated array");
+    ingest_fixture f;
+    CHECK(ingest(&f, "[{\"event_type\":\"a\"} x", false) == -1 && f.e.pos == 20);
+    ingest_done(&f);
     expect_error("[{\"event_type\":\"a\"}] x", false, 400, -1, "after the array");
     expect_error("{\"event_type\":\"a\"}\n{\"event_type\":\"b\"", false, 400, 1, NULL);
     expect_error("{\"event_type\":\"a\"} {\"event_type\":\"b\"}", false, 400, 0, "newline");

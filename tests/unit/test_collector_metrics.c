@@ -47,8 +47,29 @@ static void test_render_sums_threads(void)
     coll_metrics_free(&b);
 }
 
+/* Route paths are label values: a quote or a backslash in one (the spec allows both)
+ * must not end the value early; the text format escapes them and line feeds. */
+static void test_label_escaping(void)
+{
+    coll_metrics m;
+    CHECK(coll_metrics_init(&m, 2) == 0);
+    const char *names[] = {"/say\"hi\"", "/back\\slash\nx", "/events", "/healthz",
+                           "/metrics", "unmatched"};
+    coll_metrics_request(&m, 0, 200, 1000);
+    coll_metrics_request(&m, 1, 404, 1000);
+    const coll_metrics *ms[] = {&m};
+    sl_buf out;
+    sl_buf_init(&out, 1 << 20);
+    CHECK(coll_metrics_render(ms, 1, names, &out) == 0);
+    CHECK(strstr(out.p, "sluice_http_requests_total{route=\"/say\\\"hi\\\"\",status=\"200\"} 1\n"));
+    CHECK(strstr(out.p, "sluice_http_requests_total{route=\"/back\\\\slash\\nx\",status=\"404\"} 1\n"));
+    sl_buf_free(&out);
+    coll_metrics_free(&m);
+}
+
 int main(void)
 {
     RUN(test_render_sums_threads);
+    RUN(test_label_escaping);
     return test_summary();
 }

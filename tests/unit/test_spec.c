@@ -18,6 +18,18 @@ static spec_app *load_ok(const char *path)
     return app;
 }
 
+/* Loads YAML text that must load (as "ok.yaml"); NULL after a failed CHECK. */
+static spec_app *load_mem_ok(const char *yaml)
+{
+    spec_app *app = NULL;
+    sl_err err = {0};
+    int rc = spec_load_mem("ok.yaml", yaml, strlen(yaml), &app, &err);
+    if (rc)
+        fprintf(stderr, "  %s\n", err.msg);
+    CHECK(rc == 0);
+    return rc ? NULL : app;
+}
+
 static const spec_route *find(const spec_app *app, const char *m, const char *p, bool *mm)
 {
     return spec_route_find(app, m, strlen(m), p, strlen(p), mm);
@@ -183,6 +195,11 @@ static const struct bad_case {
     {HEAD "  - event_type: x\n", 3, "route needs 'path'"},
     {HEAD "  - path: x\n", 3, "must start with '/'"},
     {HEAD "  - path: '/a b'\n", 3, "must not contain spaces"},
+    {HEAD "  - path: /a%20b\n", 3, "path '/a%20b' holds '%'"},
+    {HEAD "  - path: /x/../y\n", 3, "has a '.' or '..' segment"},
+    {HEAD "  - path: /x/./y\n", 3, "has a '.' or '..' segment"},
+    {HEAD "  - path: /x/..\n", 3, "has a '.' or '..' segment"},
+    {HEAD "  - path: /.\n", 3, "has a '.' or '..' segment"},
     {HEAD "  - path: /healthz\n", 3, "reserved"},
     {HEAD "  - path: /metrics\n", 3, "reserved"},
     {HEAD "  - path: /events\n    method: POST\n", 3, "reserved"},
@@ -191,7 +208,11 @@ static const struct bad_case {
     {HEAD "  - path: /x\n    event_type: Bad-Type\n", 4, "event_type 'Bad-Type' must match"},
     {HEAD "  - path: /x\n    event_type: 9lives\n", 4, "must match"},
     {HEAD "  - path: /x\n    event_type: [a]\n", 4, "event_type must be a scalar, not a list"},
-    {HEAD ROUTE "    status: 700\n", 5, "status must be between 100 and 599"},
+    {HEAD ROUTE "    status: 700\n", 5, "status must be between 200 and 599"},
+    {HEAD ROUTE "    status: 100\n", 5, "status 100 is an interim (1xx) response"},
+    {HEAD ROUTE "    status: 101\n", 5, "use 200..599"},
+    {HEAD ROUTE "    status: 204\n    body: hi\n", 6, "a 204 answer has no body"},
+    {HEAD ROUTE "    status: 304\n    body: x\n", 6, "a 304 answer has no body"},
     {HEAD ROUTE "    status: ok\n", 5, "status must be an integer"},
     {HEAD ROUTE "    method: get\n", 5, "method must be an upper-case"},
     {HEAD ROUTE ROUTE, 5, "duplicate route GET /x (first at line 3)"},
@@ -285,6 +306,21 @@ static void test_mistakes(void)
     }
 }
 
+/* Paths that stay as they are under the collector's request-path normalisation (only
+ * '%' and "."/".." segments change) load and are found. */
+static void test_paths_kept(void)
+{
+    static const char yaml[] = "app: t\nroutes:\n  - path: /.well-known/x\n"
+                               "  - path: //x\n  - path: /a.b/..c/.\"\n  - path: /\n";
+    spec_app *app = load_mem_ok(yaml);
+    if (!app)
+        return;
+    const char *paths[] = {"/.well-known/x", "//x", "/a.b/..c/.\"", "/"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        CHECK(find(app, "GET", paths[i], NULL) != NULL);
+    spec_free(app);
+}
+
 static void test_file_errors(void)
 {
     spec_app *app = NULL;
@@ -305,7 +341,7 @@ static void test_file_errors(void)
     fclose(f);
     CHECK(spec_load(path, &app, &err) == -EINVAL);
     char want[480];
-    snprintf(want, sizeof want, "%s:4: status must be between 100 and 599", path);
+    snprintf(want, sizeof want, "%s:4: status must be between 200 and 599", path);
     CHECK(strstr(err.msg, want) == err.msg);
 }
 
@@ -340,12 +376,7 @@ static void test_defaults_and_forms(void)
                     "      n: int\n"
                     "      s: {type: string, field: S-Field}\n"
                     "    partition_by: received_at\n";
-    spec_app *app = NULL;
-    sl_err err = {0};
-    int rc = spec_load_mem("ok.yaml", y, strlen(y), &app, &err);
-    if (rc)
-        fprintf(stderr, "  %s\n", err.msg);
-    CHECK(rc == 0);
+    spec_app *app = load_mem_ok(y);
     if (!app)
         return;
     CHECK_STR(app->topic, "events");
@@ -403,6 +434,7 @@ int main(void)
     RUN(test_game_app);
     RUN(test_restaurant_app);
     RUN(test_mistakes);
+    RUN(test_paths_kept);
     RUN(test_file_errors);
     RUN(test_defaults_and_forms);
     RUN(test_helpers);
