@@ -128,6 +128,9 @@ int coll_opt_apply(coll_opts *o, int c, const char *arg, sl_err *err)
 
 int coll_opts_check(coll_opts *o, sl_err *err)
 {
+    /* --kafka-opt / --kafka-key on the embedded log would be ignored: refused */
+    if (o->bus && bus_spec_check(o->bus, err) < 0)
+        return -EINVAL;
     if (!coll_auth_host_is_loopback(o->host) && !coll_auth_has_token(o->auth))
         return sl_err_set(err, -EINVAL, false,
                           "--listen %s is beyond loopback: the collector's /metrics then needs "

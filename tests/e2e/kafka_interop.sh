@@ -22,7 +22,9 @@ rc=0; "$SLUICE" tail --bus kafka://h:1/t --kafka-opt novalue 2>"$T/err" || rc=$?
 expect_eq "bad --kafka-opt exit" "$rc" 2
 # Kafka options with the embedded log would be ignored: refused
 for args in "tail --topic t --kafka-opt acks=all" "produce --topic t --kafka-opt linger.ms=5" \
-            "produce --topic t --kafka-key user_id" "tail --kafka-opt a=b --bus log --topic t"; do
+            "produce --topic t --kafka-key user_id" "tail --kafka-opt a=b --bus log --topic t" \
+            "serve --app apps/game.yaml --kafka-opt acks=all" \
+            "up --app apps/game.yaml --kafka-key user_id"; do
   rc=0; $SLUICE $args --data-dir "$T/nolog" </dev/null 2>"$T/err" || rc=$?
   expect_eq "$args: exit" "$rc" 2
   grep -q "only for --bus kafka://HOST:PORT/TOPIC (the bus is the embedded log)" "$T/err" ||
