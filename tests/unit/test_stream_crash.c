@@ -49,11 +49,7 @@ static void run_child(const char *dir, const char *spec, size_t max_batch)
     if (spec_load(spec, &app, &err) < 0)
         _exit(3);
     stream_opts o;
-    stream_opts_init(&o);
-    o.data_dir = dir;
-    o.once = true;
-    o.quiet = true;
-    o.log = stderr;
+    ts_opts(&o, dir);
     o.max_batch = max_batch;
     int rc = stream_run(app, &o, NULL, &err);
     if (rc < 0)

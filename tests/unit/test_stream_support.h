@@ -48,6 +48,16 @@ static const char *ts_write_spec(const char *dir, const char *yaml)
     return path;
 }
 
+/* The options of an in-process `stream --once` on dir, quiet, logging to stderr. */
+static void ts_opts(stream_opts *o, const char *dir)
+{
+    stream_opts_init(o);
+    o->data_dir = dir;
+    o->once = true;
+    o->quiet = true;
+    o->log = stderr;
+}
+
 /* Runs `stream --once` in-process; returns stream_run's code. */
 static int ts_run_once(const char *dir, const char *spec_path, stream_stats *st)
 {
@@ -58,11 +68,7 @@ static int ts_run_once(const char *dir, const char *spec_path, stream_stats *st)
         return -1;
     }
     stream_opts o;
-    stream_opts_init(&o);
-    o.data_dir = dir;
-    o.once = true;
-    o.quiet = true;
-    o.log = stderr;
+    ts_opts(&o, dir);
     o.lanes = 2;
     stream_stats local;
     int rc = stream_run(app, &o, st ? st : &local, &err);

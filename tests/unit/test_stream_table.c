@@ -229,11 +229,7 @@ static void test_string_values_and_pipelined_batches(void)
     sl_err err = {0};
     CHECK(spec_load(spec, &app, &err) == 0);
     stream_opts o;
-    stream_opts_init(&o);
-    o.data_dir = dir;
-    o.once = true;
-    o.quiet = true;
-    o.log = stderr;
+    ts_opts(&o, dir);
     o.max_batch = 3;
     stream_stats st = {0};
     CHECK(stream_run(app, &o, &st, &err) == 0);
@@ -364,11 +360,7 @@ static void test_bad_config(void)
     sl_err err = {0};
     CHECK(spec_load(spec, &app, &err) == 0);
     stream_opts o;
-    stream_opts_init(&o);
-    o.data_dir = dir;
-    o.once = true;
-    o.quiet = true;
-    o.log = stderr;
+    ts_opts(&o, dir);
     o.job = "../x";
     CHECK(stream_run(app, &o, NULL, &err) == -EINVAL);
     CHECK(strstr(err.msg, "invalid job name") != NULL);
