@@ -45,21 +45,53 @@ static inline uint64_t sl_hash_bytes(uint64_t seed, const void *data, size_t n)
     return h ^ (h >> 29);
 }
 
-/* memcmp(a, b, n) == 0 for short strings, inline. */
+/* Up to 16 bytes of p as one word: the first and the last 8 (or 4) bytes folded
+ * together, loaded whole (overlapping) as sl_hash_bytes does. Equal strings give equal
+ * words; for short keys, whose bytes it covers, a cheap stand-in for a hash. */
+static inline uint64_t sl_word_of(const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    uint64_t a, b;
+    if (n >= 8) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+        return a ^ (b * 0x9E3779B97F4A7C15ULL);
+    }
+    if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, p, 4);
+        memcpy(&y, p + n - 4, 4);
+        return (uint64_t)x << 32 | y;
+    }
+    return n ? (uint64_t)p[0] << 16 | (uint64_t)p[n / 2] << 8 | p[n - 1] : 0;
+}
+
+/* memcmp(a, b, n) == 0 for short strings, inline: whole-word loads only (the last word
+ * overlapping the one before), no byte loop. */
 static inline int sl_bytes_equal(const void *a, const void *b, size_t n)
 {
     const unsigned char *x = a, *y = b;
-    for (; n >= 8; x += 8, y += 8, n -= 8) {
-        uint64_t u, v;
-        memcpy(&u, x, 8);
-        memcpy(&v, y, 8);
-        if (u != v)
-            return 0;
+    uint64_t u, v;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&u, x + i, 8);
+            memcpy(&v, y + i, 8);
+            if (u != v)
+                return 0;
+        }
+        memcpy(&u, x + n - 8, 8);
+        memcpy(&v, y + n - 8, 8);
+        return u == v;
     }
-    for (; n; x++, y++, n--)
-        if (*x != *y)
-            return 0;
-    return 1;
+    if (n >= 4) {
+        uint32_t p, q, r, s;
+        memcpy(&p, x, 4);
+        memcpy(&q, y, 4);
+        memcpy(&r, x + n - 4, 4);
+        memcpy(&s, y + n - 4, 4);
+        return p == q && r == s;
+    }
+    return n == 0 || (x[0] == y[0] && x[n / 2] == y[n / 2] && x[n - 1] == y[n - 1]);
 }
 
 #endif
