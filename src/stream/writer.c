@@ -147,6 +147,11 @@ static int transpose(lane *ln, const stream_schema *s, const stream_rowref *rows
         }
     }
     for (size_t i = 0; i < n; i++) {
+        /* the rows of one table lie between other tables' rows in the batch arena: not a
+         * stream the hardware prefetcher follows well (the first touch of each row was a
+         * third of this loop's time) */
+        if (i + 8 < n)
+            __builtin_prefetch(rows[i + 8].cells);
         const stream_cell *cells = rows[i].cells;
         size_t have = rows[i].ncells < ncols ? rows[i].ncells : ncols;
         for (size_t c = 0; c < ncols; c++) {
