@@ -80,16 +80,10 @@ static void test_views(void)
     char src[1400], dst[600];
     snprintf(dst, sizeof dst, "%s/warehouse/reviews/dt=2026-11-23", dir);
     CHECK(fx_mkdirs(dst) == 0);
-    duckdb_database db;
-    duckdb_connection con;
-    duckdb_open(NULL, &db);
-    duckdb_connect(db, &con);
     snprintf(src, sizeof src,
              "COPY (SELECT 'r1' AS event_id, 5::BIGINT AS rating) TO "
              "'%s/part-0-0-0.parquet' (FORMAT parquet)", dst);
-    CHECK(fx_sql(con, src) == 0);
-    duckdb_disconnect(&con);
-    duckdb_close(&db);
+    CHECK(fx_sql_once(src) == 0);
     CHECK(scalar(e, "select sum(rating) from reviews") == 5);
     /* a table leaves the catalog: its view goes */
     snprintf(src, sizeof src, "%s/catalog/joins.json", dir);
@@ -168,16 +162,10 @@ static void test_catalog_schema(void)
     char sql[1400], d[600];
     snprintf(d, sizeof d, "%s/warehouse/joins/dt=2026-11-24", dir);
     CHECK(fx_mkdirs(d) == 0);
-    duckdb_database db;
-    duckdb_connection con;
-    duckdb_open(NULL, &db);
-    duckdb_connect(db, &con);
     snprintf(sql, sizeof sql,
              "COPY (SELECT 7::BIGINT AS level, 'x' AS unknown, 'j7' AS event_id, 'elves' AS "
              "guild) TO '%s/part-0-6-6.parquet' (FORMAT parquet)", d);
-    CHECK(fx_sql(con, sql) == 0);
-    duckdb_disconnect(&con);
-    duckdb_close(&db);
+    CHECK(fx_sql_once(sql) == 0);
     CHECK(scalar(e, "select count(*) from joins") == 7);
     CHECK(scalar(e, "select sum(level) from joins") == 7);
     CHECK_TEXT(e, "select guild || ' ' || dt from joins where event_id = 'j7'",

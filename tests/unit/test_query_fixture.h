@@ -44,6 +44,19 @@ static int fx_sql(duckdb_connection con, const char *sql)
     return rc;
 }
 
+/* fx_sql on a fresh in-memory DuckDB (to write a file outside any open engine). */
+static inline int fx_sql_once(const char *sql)
+{
+    duckdb_database db;
+    duckdb_connection con;
+    if (duckdb_open(NULL, &db) == DuckDBError)
+        return -1;
+    int rc = duckdb_connect(db, &con) == DuckDBError ? -1 : fx_sql(con, sql);
+    duckdb_disconnect(&con);
+    duckdb_close(&db);
+    return rc;
+}
+
 static int fx_mkdirs(const char *path)
 {
     char tmp[1024];
