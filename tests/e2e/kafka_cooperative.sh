@@ -45,7 +45,11 @@ wait_until 60 group_settled 4 "$T/a.err" || fail "A did not get all partitions: 
 wait_until 60 a_wrote || fail "A wrote nothing: $(cat "$T/a.err")"
 bg "${S[@]}" 2>"$T/b.err"; B=$BG_PID
 wait_until 60 group_settled 4 "$T/a.err" "$T/b.err" || fail "the group did not settle: A $(owned "$T/a.err"), B $(owned "$T/b.err"); $(cat "$T/a.err" "$T/b.err")"
-grep -q "warning" "$T/a.err" "$T/b.err" && fail "warnings: $(grep warning "$T/a.err" "$T/b.err")"
+# no assignment trouble (the old hang began with "warning: kafka assign: ... Erroneous
+# state"); a commit refused while the group rebalances is a documented warning (the
+# checkpoint has the offset) and may happen when B joins
+warn=$(grep -h "warning" "$T/a.err" "$T/b.err" | grep -v "kafka commit .*Group rebalance in progress" || true)
+[ -z "$warn" ] || fail "warnings: $warn"
 # cooperative: A gave up only what B took; it never had all four revoked
 expect_eq "partitions A gave up" "$(grep -c '^stream: partition [0-9]* revoked' "$T/a.err")" \
   "$(echo $(owned "$T/b.err") | wc -w)"
