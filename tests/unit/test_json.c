@@ -204,15 +204,16 @@ static void test_parse_object_one_pass(void)
     CHECK(json_parse_object("{}", 2, 0, f, 2, &n, &t, NULL) == 0 && n == 0);
 }
 
-/* The string scan reads 8 bytes at a time: every special byte (quote, backslash, control
- * character, UTF-8 lead byte) must be found at every offset within and across words. */
+/* The string scan reads 16 bytes at a time (SSE2), then 8 (SWAR), then bytes: every
+ * special byte (quote, backslash, control character, UTF-8 lead byte) must be found at
+ * every offset within and across blocks, in each of the three loops. */
 static void test_string_scan_offsets(void)
 {
     static const char *const specials[] = {"\\n", "\x01", "\xc3\xa9", "\xc3\x28", "\\"};
     static const int ok[] = {1, 0, 1, 0, 0};
     for (size_t s = 0; s < sizeof specials / sizeof specials[0]; s++) {
-        for (size_t off = 0; off < 24; off++) {
-            char in[64];
+        for (size_t off = 0; off < 48; off++) {
+            char in[96];
             size_t k = 0;
             in[k++] = '"';
             for (size_t i = 0; i < off; i++)
