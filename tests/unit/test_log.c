@@ -113,7 +113,12 @@ static void test_crc32c(void)
     CHECK(crc32c_sw(0, "123456789", 9) == 0xE3069283u);
     unsigned char buf[1000];
     for (size_t i = 0; i < sizeof buf; i++)
-        buf[i] = (unsigned char)(i * 7 + 3);
+        buf[i] = (unsigned char)((i * 2654435761u) >> 13);
+    /* every length up to 999 at 8 alignments: the byte tails, the 8-byte loop and the
+     * 3-way rounds of 192 bytes (one, several, with every remainder) */
+    for (size_t n = 0; n + 8 < sizeof buf; n++)
+        for (size_t a = 0; a < 8; a++)
+            CHECK(crc32c_update(0xA5A5A5A5u, buf + a, n) == crc32c_sw(0xA5A5A5A5u, buf + a, n));
     for (size_t n = 0; n < sizeof buf; n += 37) {
         CHECK(crc32c_update(0, buf + 1, n) == crc32c_sw(0, buf + 1, n));
         /* incremental == one shot */
