@@ -9,6 +9,7 @@
 #include "parquet/parquet.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,8 @@ struct pq_writer {
     int            fd;
     bool           open;
     int64_t        off;       /* bytes of the file so far (written or buffered) */
+    int64_t        written;   /* bytes handed to write() */
+    int64_t        synced;    /* bytes whose writeback was started (sync_bytes) */
     sl_buf         out;
     pq_column     *cols;
     size_t         ncols;
@@ -172,7 +175,7 @@ static void forget_file(pq_writer *w)
     w->cols = NULL;
     w->ncols = 0;
     w->num_rows = 0;
-    w->off = 0;
+    w->off = w->written = w->synced = 0;
     w->open = false;
     w->fd = -1;
     sl_buf_reset(&w->out);
@@ -203,9 +206,28 @@ void pq_writer_free(pq_writer *w)
 
 static int write_all(int fd, const char *p, size_t n, sl_err *err);
 
+/* Writes n bytes to the file; every sync_bytes, starts the writeback of what was written
+ * since the last time without waiting for it, so that the caller's fsync at the end finds
+ * little left to write (an fsync of a whole file is time nothing else happens in). */
+static int file_write(pq_writer *w, const char *p, size_t n, sl_err *err)
+{
+    int rc = write_all(w->fd, p, n, err);
+    if (rc < 0)
+        return rc;
+    w->written += (int64_t)n;
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (w->o.sync_bytes && w->written - w->synced >= (int64_t)w->o.sync_bytes) {
+        /* advisory: a filesystem without it (or an error) only leaves the work to fsync */
+        (void)sync_file_range(w->fd, w->synced, w->written - w->synced, SYNC_FILE_RANGE_WRITE);
+        w->synced = w->written;
+    }
+#endif
+    return 0;
+}
+
 static int flush_out(pq_writer *w, sl_err *err)
 {
-    int rc = write_all(w->fd, w->out.p, w->out.len, err);
+    int rc = file_write(w, w->out.p, w->out.len, err);
     sl_buf_reset(&w->out);
     return rc;
 }
@@ -232,7 +254,7 @@ static int emit(pq_writer *w, const void *p, size_t n, sl_err *err)
     w->off += (int64_t)n;
     if (n >= OUT_DIRECT) {
         int rc = flush_out(w, err);
-        return rc ? rc : write_all(w->fd, p, n, err);
+        return rc ? rc : file_write(w, p, n, err);
     }
     if (sl_buf_add(&w->out, p, n) < 0)
         return sl_err_errno(err, ENOMEM, "parquet writer");

@@ -78,6 +78,8 @@ typedef struct pq_options {
     size_t      page_rows;       /* most rows in a data page */
     size_t      dict_max_bytes;  /* largest dictionary before falling back to PLAIN */
     const char *created_by;      /* the footer's created_by; NULL = "sluice" */
+    size_t      sync_bytes;      /* start the file's writeback every this many bytes
+                                    (sync_file_range), so a final fsync waits less; 0 = never */
 } pq_options;
 
 /* snappy, 1 MiB pages of at most 20,000 rows, 1 MiB dictionaries. */

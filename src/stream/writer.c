@@ -44,6 +44,7 @@ int stream_writer_open(stream_writer **out, const char *compression, uint64_t ro
                           "unknown compression '%s' (snappy, zstd, gzip, uncompressed)",
                           compression);
     po.created_by = "sluice version " SLUICE_VERSION;   /* the form parquet-mr parses */
+    po.sync_bytes = 4u << 20;   /* the fsync before the rename then waits for little */
     stream_writer *w = calloc(1, sizeof *w);
     if (!w)
         return sl_err_errno(err, ENOMEM, "writer");

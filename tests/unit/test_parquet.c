@@ -397,8 +397,8 @@ static void check_metadata(const char *path, const table *t, size_t rg, const ch
     duckdb_destroy_result(&res);
 }
 
-static void roundtrip(size_t n, size_t rg, int null_pct, pq_codec codec, size_t page_size,
-                      size_t page_rows)
+static void roundtrip_sync(size_t n, size_t rg, int null_pct, pq_codec codec, size_t page_size,
+                           size_t page_rows, size_t sync_bytes)
 {
     table t;
     make_table(&t, n, null_pct);
@@ -409,6 +409,7 @@ static void roundtrip(size_t n, size_t rg, int null_pct, pq_codec codec, size_t 
         o.page_size = page_size;
     if (page_rows)
         o.page_rows = page_rows;
+    o.sync_bytes = sync_bytes;
     char path[400];
     snprintf(path, sizeof path, "%s/t.parquet", test_tmpdir());
     if (write_file(path, &t, rg, &o) == 0) {
@@ -418,6 +419,12 @@ static void roundtrip(size_t n, size_t rg, int null_pct, pq_codec codec, size_t 
         CHECK(!"write");
     }
     free_table(&t);
+}
+
+static void roundtrip(size_t n, size_t rg, int null_pct, pq_codec codec, size_t page_size,
+                      size_t page_rows)
+{
+    roundtrip_sync(n, rg, null_pct, codec, page_size, page_rows, 0);
 }
 
 static void test_roundtrip_codecs(void)
@@ -432,6 +439,8 @@ static void test_roundtrip_pages_and_groups(void)
 {
     /* many small pages, several row groups, a last group of 1 row */
     roundtrip(10001, 2500, 30, PQ_SNAPPY, 4096, 333);
+    /* the same with the writeback started every 8 KiB along the way (sync_bytes) */
+    roundtrip_sync(10001, 2500, 30, PQ_SNAPPY, 4096, 333, 8192);
     /* pages of one row */
     roundtrip(300, 100, 50, PQ_SNAPPY, 1, 1);
     /* no NULLs at all but the all-NULL column; one row */
