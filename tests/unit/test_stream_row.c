@@ -178,6 +178,40 @@ static void test_time(void)
     CHECK_STR(d, "2026-11-22");
     stream_format_date(0, d);
     CHECK_STR(d, "1970-01-01");
+
+    /* The minute cache: timestamps sharing "YYYY-MM-DDTHH:MM" with the one before give
+     * the same results as parsed cold, whatever the seconds, fraction and offset; and a
+     * bad tail after a good cached minute is still refused. */
+    int64_t base;
+    CHECK(stream_parse_rfc3339("2026-11-21T08:30:00Z", 20, &base));
+    CHECK(base == 1795249800LL * 1000000);
+    static const struct { const char *s; int64_t delta_us; } same[] = {
+        {"2026-11-21T08:30:07Z", 7000000},
+        {"2026-11-21T08:30:59.25Z", 59250000},
+        {"2026-11-21T08:30:60Z", 59000000},            /* leap second, clamped */
+        {"2026-11-21T08:30:01+01:00", 1000000 - 3600LL * 1000000},
+        {"2026-11-21T08:30:01.000001-00:30", 1000001 + 1800LL * 1000000},
+    };
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+        CHECK(stream_parse_rfc3339(same[i].s, strlen(same[i].s), &us));
+        CHECK(us == base + same[i].delta_us);
+    }
+    static const char *bad_tail[] = {"2026-11-21T08:30:61Z", "2026-11-21T08:30-00Z",
+                                     "2026-11-21T08:30:0xZ", "2026-11-21T08:30:00",
+                                     "2026-11-21T08:30:00.Z", "2026-11-21T08:30:00+1:00"};
+    for (size_t i = 0; i < sizeof bad_tail / sizeof *bad_tail; i++) {
+        CHECK(stream_parse_rfc3339("2026-11-21T08:30:00Z", 20, &us));   /* cache it */
+        CHECK(!stream_parse_rfc3339(bad_tail[i], strlen(bad_tail[i]), &us));
+    }
+    /* another hour or minute of the same day is not taken from the cache */
+    CHECK(stream_parse_rfc3339("2026-11-21T08:30:00Z", 20, &us));
+    CHECK(stream_parse_rfc3339("2026-11-21T09:30:00Z", 20, &us) && us == base + 3600LL * 1000000);
+    CHECK(stream_parse_rfc3339("2026-11-21T09:31:00Z", 20, &us) && us == base + 3660LL * 1000000);
+    /* a new minute after a cached one is checked in full */
+    CHECK(stream_parse_rfc3339("2024-02-28T23:59:00Z", 20, &us));
+    CHECK(!stream_parse_rfc3339("2023-02-29T23:59:00Z", 20, &us));
+    CHECK(stream_parse_rfc3339("2024-02-29T23:59:00Z", 20, &us));
+    CHECK(us - 86400LL * 1000000 == (stream_parse_rfc3339("2024-02-28T23:59:00Z", 20, &base), base));
 }
 
 /* stream_row_map + stream_row_convert_mapped (the stream's per-layout cache) give exactly
