@@ -498,7 +498,15 @@ static int route_one(stream_ctx *c, router *rt, const log_record *r, sl_err *err
         if (match ? !match[i] : !spec_table_matches(t->spec, ev->event_type))
             continue;
         matched_any = true;
-        stream_cell *cl = &rt->scratch[i * STREAM_MAX_COLUMNS];
+        /* The row's cells go straight to the batch arena (where they stay), except for a
+         * table that infers columns: its row may grow, so it is built in the scratch row
+         * and copied below. A row whose event is rejected later leaves its cells unused in
+         * the arena, which is reset with the batch. */
+        stream_cell *cl = t->schema.infer ? &rt->scratch[i * STREAM_MAX_COLUMNS]
+                                          : stream_arena_alloc(rt->arena,
+                                                               t->schema.ncols * sizeof *cl);
+        if (!cl)
+            return sl_err_set(err, -ENOMEM, true, "batch memory cap reached");
         const int16_t *map = layout_map(c, lay, i, ev);
         int rc = map ? stream_row_convert_mapped(&t->schema, ev, map, cl, rt->arena, &why)
                      : stream_row_convert(&t->schema, ev, cl, rt->arena, &why);
@@ -530,10 +538,12 @@ static int route_one(stream_ctx *c, router *rt, const log_record *r, sl_err *err
                                   t->schema.name, why.msg);
         }
         size_t n = t->schema.ncols;
-        stream_cell *keep = stream_arena_alloc(rt->arena, n * sizeof *keep);
-        if (!keep)
-            return sl_err_set(err, -ENOMEM, true, "batch memory cap reached");
-        memcpy(keep, cells[i], n * sizeof *keep);
+        stream_cell *keep = cells[i];
+        if (t->schema.infer) {
+            if (!(keep = stream_arena_alloc(rt->arena, n * sizeof *keep)))
+                return sl_err_set(err, -ENOMEM, true, "batch memory cap reached");
+            memcpy(keep, cells[i], n * sizeof *keep);
+        }
         /* the row's dt: the partition column's day, received_at's when it is NULL */
         int64_t tday = day;
         if (t->part_col >= 0 && keep[t->part_col].kind == STREAM_CELL_TS)
