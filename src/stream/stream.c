@@ -1,9 +1,10 @@
 /* stream.c — the micro-batch loop (protocol in stream.h and docs/stream.md).
  *
  * A batch is processed in two passes so that schema inference can add a column in the
- * middle of a batch: pass 1 parses, routes and types every event into cells held in the
- * batch arena (a table's schema may grow meanwhile; earlier rows simply have fewer
- * cells), pass 2 writes one file per (table, dt) with the final schema. Replaying a batch
+ * middle of a batch: pass 1 parses, routes and types every event into each of its
+ * tables' column arrays (cols.h; a table's schema may grow meanwhile: the rows before a
+ * new column are NULL in it), pass 2 writes one file per (table, dt) with the final
+ * schema. Replaying a batch
  * gives the same rows and names, because the schema it starts from (spec + catalog) and
  * its offset range are the same.
  *
@@ -64,10 +65,8 @@ typedef struct tbl {
 /* One table's rows in one batch, with the schema they were built with (a snapshot: the
  * router may grow the live schema while the writer works on this batch). */
 typedef struct brows {
-    stream_rowref *rows;
-    int64_t       *days;
-    size_t         nrows, cap;
-    stream_schema  snap;
+    stream_cols   cols;   /* the rows, by column, with their dts */
+    stream_schema snap;
 } brows;
 
 /* Batches in flight: the router fills one while the lanes encode and the commit thread
@@ -83,9 +82,9 @@ typedef struct batch {
     size_t       nrecs;
     log_batch   *bs;           /* the log reads of the batch: bs[0..nb) */
     size_t       nb, bs_cap;   /* bs[nb..bs_cap) keep their buffers for the next batch */
-    stream_arena arena;        /* cells and decoded strings */
+    stream_arena arena;        /* decoded strings, reasons of rejected events */
     brows       *t;            /* per table, same order as ctx tables */
-    stream_arena xarena;       /* the second router's cells and strings */
+    stream_arena xarena;       /* the second router's strings */
     brows       *xt;           /* the second router's rows, appended to t after routing */
     struct write_task *tasks;  /* the batch's files, handed to the lanes at submission */
     size_t       ntasks, tcap;
@@ -186,37 +185,6 @@ static void tbl_free(tbl *t)
     free(t->created_at);
 }
 
-/* Room for n more rows. */
-static int tbl_reserve(brows *t, size_t n)
-{
-    if (t->nrows + n <= t->cap)
-        return 0;
-    size_t cap = t->cap ? t->cap : 1024;
-    while (cap < t->nrows + n)
-        cap *= 2;
-    stream_rowref *r = realloc(t->rows, cap * sizeof *r);
-    if (!r)
-        return -ENOMEM;
-    t->rows = r;
-    int64_t *d = realloc(t->days, cap * sizeof *d);
-    if (!d)
-        return -ENOMEM;
-    t->days = d;
-    t->cap = cap;
-    return 0;
-}
-
-static int tbl_push(brows *t, const stream_cell *cells, uint32_t ncells, int64_t day)
-{
-    if (tbl_reserve(t, 1) < 0)
-        return -ENOMEM;
-    t->rows[t->nrows].cells = cells;
-    t->rows[t->nrows].ncells = ncells;
-    t->days[t->nrows] = day;
-    t->nrows++;
-    return 0;
-}
-
 static int rejected_schema(stream_schema *s, sl_err *err)
 {
     memset(s, 0, sizeof *s);
@@ -314,13 +282,13 @@ static int reject(stream_ctx *c, router *rt, const log_record *r, const char *re
                   const char *event_type, int64_t received_us)
 {
     brows *t = &rt->t[c->ntables - 1];
-    stream_cell *cells = stream_arena_alloc(rt->arena, 7 * sizeof *cells);
+    stream_cell cells[7];
     size_t rlen = strlen(reason);
     char *rs = stream_arena_alloc(rt->arena, rlen + 1);
-    if (!cells || !rs)
+    if (!rs)
         return -ENOMEM;
     memcpy(rs, reason, rlen + 1);
-    memset(cells, 0, 7 * sizeof *cells);
+    memset(cells, 0, sizeof cells);
     cells[0] = (stream_cell){.kind = STREAM_CELL_STR, .len = (uint32_t)rlen, .v.s = rs};
     cells[1] = (stream_cell){.kind = STREAM_CELL_STR, .len = (uint32_t)strlen(c->topic),
                              .v.s = c->topic};
@@ -342,7 +310,8 @@ static int reject(stream_ctx *c, router *rt, const log_record *r, const char *re
         cells[5].v.s = p;
     }
     cells[6] = (stream_cell){.kind = STREAM_CELL_TS, .v.i = received_us};
-    return tbl_push(t, cells, 7, stream_us_to_days(received_us));
+    return stream_cols_push(&t->cols, &c->tables[c->ntables - 1].schema, cells, 7,
+                            stream_us_to_days(received_us));
 }
 
 /* The cache slot holding this event's key layout (filled on a miss), or NULL when the
@@ -498,15 +467,9 @@ static int route_one(stream_ctx *c, router *rt, const log_record *r, sl_err *err
         if (match ? !match[i] : !spec_table_matches(t->spec, ev->event_type))
             continue;
         matched_any = true;
-        /* The row's cells go straight to the batch arena (where they stay), except for a
-         * table that infers columns: its row may grow, so it is built in the scratch row
-         * and copied below. A row whose event is rejected later leaves its cells unused in
-         * the arena, which is reset with the batch. */
-        stream_cell *cl = t->schema.infer ? &rt->scratch[i * STREAM_MAX_COLUMNS]
-                                          : stream_arena_alloc(rt->arena,
-                                                               t->schema.ncols * sizeof *cl);
-        if (!cl)
-            return sl_err_set(err, -ENOMEM, true, "batch memory cap reached");
+        /* the row is built in the scratch row (it stays in the cache), then scattered
+         * into the table's columns once every table took the event */
+        stream_cell *cl = &rt->scratch[i * STREAM_MAX_COLUMNS];
         const int16_t *map = layout_map(c, lay, i, ev);
         int rc = map ? stream_row_convert_mapped(&t->schema, ev, map, cl, rt->arena, &why)
                      : stream_row_convert(&t->schema, ev, cl, rt->arena, &why);
@@ -537,18 +500,12 @@ static int route_one(stream_ctx *c, router *rt, const log_record *r, sl_err *err
                 return sl_err_set(err, -EIO, false, "table %s: inferred column: %s",
                                   t->schema.name, why.msg);
         }
-        size_t n = t->schema.ncols;
-        stream_cell *keep = cells[i];
-        if (t->schema.infer) {
-            if (!(keep = stream_arena_alloc(rt->arena, n * sizeof *keep)))
-                return sl_err_set(err, -ENOMEM, true, "batch memory cap reached");
-            memcpy(keep, cells[i], n * sizeof *keep);
-        }
+        const stream_cell *row = cells[i];
         /* the row's dt: the partition column's day, received_at's when it is NULL */
         int64_t tday = day;
-        if (t->part_col >= 0 && keep[t->part_col].kind == STREAM_CELL_TS)
-            tday = stream_us_to_days(keep[t->part_col].v.i);
-        if (tbl_push(&rt->t[i], keep, (uint32_t)n, tday) < 0)
+        if (t->part_col >= 0 && row[t->part_col].kind == STREAM_CELL_TS)
+            tday = stream_us_to_days(row[t->part_col].v.i);
+        if (stream_cols_push(&rt->t[i].cols, &t->schema, row, t->schema.ncols, tday) < 0)
             return sl_err_errno(err, ENOMEM, "batch rows");
     }
     return 0;
@@ -591,19 +548,6 @@ static void router_free(stream_ctx *c, router *rt)
     }
     free(rt->layouts);
     memset(rt, 0, sizeof *rt);
-}
-
-/* Appends src's rows to dst. */
-static int tbl_append(brows *dst, const brows *src)
-{
-    if (src->nrows == 0)
-        return 0;
-    if (tbl_reserve(dst, src->nrows) < 0)
-        return -ENOMEM;
-    memcpy(dst->rows + dst->nrows, src->rows, src->nrows * sizeof *src->rows);
-    memcpy(dst->days + dst->nrows, src->days, src->nrows * sizeof *src->days);
-    dst->nrows += src->nrows;
-    return 0;
 }
 
 /* Routes records [from, to) of the batch's reads (counted across b->bs) with rt. */
@@ -652,9 +596,8 @@ enum { TASK_PENDING = 0, TASK_ENCODED = 1, TASK_PUBLISHED = 2 };
 
 typedef struct write_task {
     brows         *t;
-    stream_rowref *rows;       /* t->rows, or an owned selection (several dts) */
-    bool           owned;
-    size_t         n;
+    const stream_cols *rows;   /* &t->cols, or an owned selection (several dts) */
+    stream_cols   *owned;      /* that selection, freed with the task */
     char           dir[4096];
     uint64_t       bytes;
     uint64_t       fsync_ns;
@@ -687,7 +630,7 @@ typedef struct lane_arg {
 static void run_task(stream_ctx *c, batch *b, write_task *wt, int lane)
 {
     sl_err_clear(&wt->err);
-    int rc = stream_writer_encode(c->writer, lane, &wt->t->snap, wt->rows, wt->n, wt->dir,
+    int rc = stream_writer_encode(c->writer, lane, &wt->t->snap, wt->rows, wt->dir,
                                   (uint64_t)b->partition, b->first, b->last, &wt->bytes,
                                   &wt->fsync_ns, &wt->err);
     wt->state = rc < 0 ? rc : TASK_ENCODED;
@@ -768,27 +711,39 @@ static void pool_stop(stream_ctx *c)
 static int task_cmp(const void *a, const void *b)
 {
     const write_task *x = a, *y = b;
-    size_t wx = x->n * x->t->snap.ncols, wy = y->n * y->t->snap.ncols;
+    size_t wx = x->rows->nrows * x->t->snap.ncols, wy = y->rows->nrows * y->t->snap.ncols;
     return wx < wy ? 1 : wx > wy ? -1 : 0;
 }
 
-/* Splits a table's rows by dt into tasks (almost always one dt per batch). */
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Splits a table's rows by dt into tasks (almost always one dt per batch: then the task
+ * takes the batch's columns as they are; else each dt's rows are copied out). */
 static int add_tasks(stream_ctx *c, batch *b, brows *t, sl_err *err)
 {
-    bool *taken = NULL;
-    size_t done = 0;
-    int rc = 0;
-    while (done < t->nrows) {
-        int64_t day = INT64_MIN;
-        bool single = true;
-        for (size_t i = 0; i < t->nrows; i++) {
-            if (taken && taken[i])
-                continue;
-            if (day == INT64_MIN)
-                day = t->days[i];
-            else if (t->days[i] != day)
-                single = false;
+    const stream_cols *all = &t->cols;
+    int64_t one = all->days[0], *days = &one;
+    size_t ndays = 1;
+    for (size_t r = 1; r < all->nrows; r++)
+        if (all->days[r] != one) {
+            ndays = 0;
+            break;
         }
+    if (ndays == 0) {   /* several dts: the distinct ones, in order */
+        if (!(days = malloc(all->nrows * sizeof *days)))
+            return sl_err_errno(err, ENOMEM, "batch");
+        memcpy(days, all->days, all->nrows * sizeof *days);
+        qsort(days, all->nrows, sizeof *days, cmp_i64);
+        for (size_t r = 0; r < all->nrows; r++)
+            if (ndays == 0 || days[ndays - 1] != days[r])
+                days[ndays++] = days[r];
+    }
+    int rc = 0;
+    for (size_t d = 0; d < ndays && rc == 0; d++) {
         if (b->ntasks == b->tcap) {
             size_t nc = b->tcap ? b->tcap * 2 : 16;
             write_task *nt = realloc(b->tasks, nc * sizeof *nt);
@@ -802,34 +757,26 @@ static int add_tasks(stream_ctx *c, batch *b, brows *t, sl_err *err)
         write_task *wt = &b->tasks[b->ntasks];
         memset(wt, 0, sizeof *wt);
         wt->t = t;
-        if (single && !taken) {
-            wt->rows = t->rows;
-            wt->n = t->nrows;
-        } else {
-            if (!taken && !(taken = calloc(t->nrows, sizeof *taken))) {
+        wt->rows = all;
+        if (ndays > 1) {
+            if (!(wt->owned = calloc(1, sizeof *wt->owned)) ||
+                stream_cols_select(wt->owned, all, &t->snap, days[d]) < 0) {
+                if (wt->owned)
+                    stream_cols_free(wt->owned);
+                free(wt->owned);
                 rc = sl_err_errno(err, ENOMEM, "batch");
                 break;
             }
-            if (!(wt->rows = malloc(t->nrows * sizeof *wt->rows))) {
-                rc = sl_err_errno(err, ENOMEM, "batch");
-                break;
-            }
-            wt->owned = true;
-            for (size_t i = 0; i < t->nrows; i++)
-                if (!taken[i] && t->days[i] == day) {
-                    wt->rows[wt->n++] = t->rows[i];
-                    taken[i] = true;
-                }
+            wt->rows = wt->owned;
         }
         b->ntasks++;
-        done += wt->n;
         char date[11];
-        stream_format_date(day, date);
+        stream_format_date(days[d], date);
         snprintf(wt->dir, sizeof wt->dir, "%s/%s/dt=%s", c->warehouse, t->snap.name, date);
-        if ((rc = stream_mkdirs(wt->dir, err)) < 0)
-            break;
+        rc = stream_mkdirs(wt->dir, err);
     }
-    free(taken);
+    if (days != &one)
+        free(days);
     return rc;
 }
 
@@ -839,7 +786,7 @@ static int submit_tasks(stream_ctx *c, batch *b, sl_err *err)
 {
     int rc = 0;
     for (size_t i = 0; i < c->ntables && rc == 0; i++)
-        if (b->t[i].nrows)
+        if (b->t[i].cols.nrows)
             rc = add_tasks(c, b, &b->t[i], err);
     if (rc < 0)
         return rc;
@@ -883,8 +830,10 @@ static void tasks_clear(batch *b)
         write_task *wt = &b->tasks[i];
         if (wt->state == TASK_ENCODED)
             stream_writer_discard(wt->dir, (uint64_t)b->partition, b->first, b->last);
-        if (wt->owned)
-            free(wt->rows);
+        if (wt->owned) {
+            stream_cols_free(wt->owned);
+            free(wt->owned);
+        }
     }
     b->ntasks = 0;
     b->next_task = b->tasks_done = 0;
@@ -898,7 +847,7 @@ static int publish_all(stream_ctx *c, batch *b, uint64_t *files, uint64_t *bytes
     for (size_t i = 0; i < c->ntables && rc == 0; i++) {
         brows *br = &b->t[i];
         tbl *t = &c->tables[i];
-        if (br->nrows && t->catalog_ncols != br->snap.ncols)
+        if (br->cols.nrows && t->catalog_ncols != br->snap.ncols)
             rc = tbl_write_catalog(c, t, &br->snap, err);
     }
     for (size_t i = 0; i < b->ntasks && rc == 0; i++) {
@@ -1006,11 +955,11 @@ static void batch_clear(stream_ctx *c, batch *b)
     b->nb = 0;   /* the reads' buffers stay for the next batch (batch_free frees them) */
     b->nrecs = 0;
     for (size_t i = 0; b->t && i < c->ntables; i++) {
-        b->t[i].nrows = 0;
+        stream_cols_clear(&b->t[i].cols);
         stream_schema_free(&b->t[i].snap);
     }
     for (size_t i = 0; b->xt && i < c->ntables; i++)
-        b->xt[i].nrows = 0;
+        stream_cols_clear(&b->xt[i].cols);
     stream_arena_reset(&b->arena);
     stream_arena_reset(&b->xarena);
 }
@@ -1019,14 +968,12 @@ static void batch_free(stream_ctx *c, batch *b)
 {
     batch_clear(c, b);
     for (size_t i = 0; b->t && i < c->ntables; i++) {
-        free(b->t[i].rows);
-        free(b->t[i].days);
+        stream_cols_free(&b->t[i].cols);
     }
     free(b->t);
     b->t = NULL;
     for (size_t i = 0; b->xt && i < c->ntables; i++) {
-        free(b->xt[i].rows);
-        free(b->xt[i].days);
+        stream_cols_free(&b->xt[i].cols);
     }
     free(b->xt);
     b->xt = NULL;
@@ -1060,6 +1007,18 @@ static int schema_copy(stream_schema *dst, const stream_schema *src, sl_err *err
 /* Router stage (calling thread): reads [first, last] when replaying, otherwise from
  * `first` up to the caps, and routes every record into b. Returns 1 when there was
  * nothing to read. */
+/* After routing: each table's schema as its rows were built (the snapshot its files are
+ * written with), and a column array for each of its columns. */
+static int snap_tables(stream_ctx *c, batch *b, sl_err *err)
+{
+    int rc = 0;
+    for (size_t i = 0; i < c->ntables && rc == 0; i++)
+        if ((rc = schema_copy(&b->t[i].snap, &c->tables[i].schema, err)) == 0 &&
+            stream_cols_fit(&b->t[i].cols, &b->t[i].snap) < 0)
+            rc = sl_err_errno(err, ENOMEM, "batch rows");
+    return rc;
+}
+
 static int route_batch(stream_ctx *c, batch *b, uint64_t first, uint64_t replay_last,
                        sl_err *err)
 {
@@ -1098,11 +1057,11 @@ static int route_batch(stream_ctx *c, batch *b, uint64_t first, uint64_t replay_
             *err = job.err;
         }
         for (size_t i = 0; i < c->ntables && rc == 0; i++)
-            if (tbl_append(&b->t[i], &b->xt[i]) < 0)
+            if (stream_cols_append(&b->t[i].cols, &b->xt[i].cols, &c->tables[i].schema) < 0)
                 rc = sl_err_errno(err, ENOMEM, "batch rows");
     }
-    for (size_t i = 0; i < c->ntables && rc == 0; i++)
-        rc = schema_copy(&b->t[i].snap, &c->tables[i].schema, err);
+    if (rc == 0)
+        rc = snap_tables(c, b, err);
     b->t_routed = mono_ms();
     return rc;
 }
@@ -1147,11 +1106,11 @@ static int write_stage(stream_ctx *c, batch *b, sl_err *err)
     brows *rej = &b->t[c->ntables - 1];
     c->st->batches++;
     c->st->events += b->nrecs;
-    c->st->rejected += rej->nrows;
+    c->st->rejected += rej->cols.nrows;
     c->st->files += files;
     c->st->bytes += bytes;
     for (size_t i = 0; i + 1 < c->ntables; i++)
-        c->st->rows += b->t[i].nrows;
+        c->st->rows += b->t[i].cols.nrows;
     if (!c->o->quiet) {
         char line[2048], hb[32];
         size_t k = 0;
@@ -1162,13 +1121,13 @@ static int write_stage(stream_ctx *c, batch *b, sl_err *err)
                               "stream: batch %s%" PRIu64 "-%" PRIu64 "%s: %zu events in;",
                               c->log ? "" : c->kpart_label, b->first, b->last, b->replay ? " (replay)" : "", b->nrecs);
         for (size_t i = 0; i + 1 < c->ntables && k < sizeof line - 100; i++)
-            if (b->t[i].nrows)
+            if (b->t[i].cols.nrows)
                 k += (size_t)snprintf(line + k, sizeof line - k, " %s=%zu", b->t[i].snap.name,
-                                      b->t[i].nrows);
+                                      b->t[i].cols.nrows);
         snprintf(line + k, sizeof line - k,
                  "; rejected %zu; %" PRIu64 " files, %s; lag %" PRIu64 "; %" PRId64
                  " ms (read+route %" PRId64 ", write %" PRId64 ", of which fsync %" PRIu64 ")",
-                 rej->nrows, files, hb, hw > b->last + 1 ? hw - b->last - 1 : 0, now - b->t0,
+                 rej->cols.nrows, files, hb, hw > b->last + 1 ? hw - b->last - 1 : 0, now - b->t0,
                  b->t_routed - b->t0, now - t_start, fsync_ms);
         fprintf(c->o->log, "%s%s\n", c->progress_shown ? "\r\033[K" : "", line);
         c->progress_shown = false;
@@ -1491,8 +1450,8 @@ static int kafka_flush(kstate *ks, int32_t p, sl_err *err)
     int rc = 0;
     for (size_t i = 0; i < k->n && rc == 0; i++)
         rc = route_one(c, &c->rt[0], &k->recs[i], err);
-    for (size_t i = 0; i < c->ntables && rc == 0; i++)
-        rc = schema_copy(&b->t[i].snap, &c->tables[i].schema, err);
+    if (rc == 0)
+        rc = snap_tables(c, b, err);
     b->t_routed = mono_ms();
     if (rc == 0 && (rc = submit_tasks(c, b, err)) == 0)
         rc = write_stage(c, b, err);

@@ -17,12 +17,9 @@
 #include "stream/checkpoint.h"
 
 /* One lane per concurrent encoding thread: its Parquet writer (compressor and scratch
- * kept from file to file) and the column arrays a row group is transposed into. */
+ * kept from file to file). */
 typedef struct lane {
     pq_writer *pq;
-    uint8_t   *null;      /* ncols * rows: 1 = NULL */
-    uint64_t  *slots;     /* ncols * rows * 2: a pq_str, or an int64 / double / bool */
-    size_t     cap;       /* cells (ncols * rows) the two arrays hold */
 } lane;
 
 struct stream_writer {
@@ -71,8 +68,6 @@ void stream_writer_close(stream_writer *w)
         return;
     for (int k = 0; w->lanes && k < w->nlanes; k++) {
         pq_writer_free(w->lanes[k].pq);
-        free(w->lanes[k].null);
-        free(w->lanes[k].slots);
     }
     free(w->lanes);
     for (size_t i = 0; i < w->ndirs; i++)
@@ -112,88 +107,19 @@ static pq_type pq_type_of(spec_col_type t)
     }
 }
 
-/* Transposes rows [r0, r0 + n) into the lane's column arrays, in one pass over the rows
- * (each row's cells are contiguous), and describes them as vals[0..ncols). A cell past a
- * row's ncells (a column inferred after the row was built) or of kind NULL is NULL. The
- * strings are not copied: they point into the batch, which outlives the file. */
-static int transpose(lane *ln, const stream_schema *s, const stream_rowref *rows, size_t n,
-                     pq_values *vals)
-{
-    size_t ncols = s->ncols;
-    if (ncols * n > ln->cap) {
-        size_t cap = ncols * n;
-        uint8_t *nl = realloc(ln->null, cap);
-        if (!nl)
-            return -ENOMEM;
-        ln->null = nl;
-        uint64_t *sl = realloc(ln->slots, cap * 2 * sizeof *sl);
-        if (!sl)
-            return -ENOMEM;
-        ln->slots = sl;
-        ln->cap = cap;
-    }
-    uint8_t *null[STREAM_MAX_COLUMNS];
-    pq_str *str[STREAM_MAX_COLUMNS];
-    int64_t *fixed[STREAM_MAX_COLUMNS];
-    for (size_t c = 0; c < ncols; c++) {
-        null[c] = ln->null + c * n;
-        str[c] = (pq_str *)(void *)(ln->slots + c * n * 2);
-        fixed[c] = (int64_t *)(void *)(ln->slots + c * n * 2);
-        vals[c].null = null[c];
-        switch (s->cols[c].type) {
-        case SPEC_COL_VARCHAR: vals[c].v.str = str[c]; break;
-        case SPEC_COL_DOUBLE:  vals[c].v.f64 = (const double *)(const void *)fixed[c]; break;
-        case SPEC_COL_BOOLEAN: vals[c].v.b = (const uint8_t *)fixed[c]; break;
-        default:               vals[c].v.i64 = fixed[c]; break;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        /* the rows of one table lie between other tables' rows in the batch arena: not a
-         * stream the hardware prefetcher follows well (the first touch of each row was a
-         * third of this loop's time) */
-        if (i + 8 < n)
-            __builtin_prefetch(rows[i + 8].cells);
-        const stream_cell *cells = rows[i].cells;
-        size_t have = rows[i].ncells < ncols ? rows[i].ncells : ncols;
-        for (size_t c = 0; c < ncols; c++) {
-            const stream_cell *cell = c < have ? &cells[c] : NULL;
-            bool isnull = !cell || cell->kind == STREAM_CELL_NULL;
-            null[c][i] = isnull;
-            if (isnull)
-                continue;
-            switch (s->cols[c].type) {
-            case SPEC_COL_VARCHAR:
-                str[c][i] = (pq_str){cell->v.s, cell->len};
-                break;
-            case SPEC_COL_DOUBLE:
-                memcpy(&fixed[c][i], &cell->v.d, 8);
-                break;
-            case SPEC_COL_BOOLEAN:
-                ((uint8_t *)fixed[c])[i] = cell->v.i != 0;
-                break;
-            default:
-                fixed[c][i] = cell->v.i;
-                break;
-            }
-        }
-    }
-    return 0;
-}
-
 /* Writes the rows into the open fd as one Parquet file of row groups of at most
- * row_group_size rows. */
+ * row_group_size rows, straight from the batch's column arrays. */
 static int encode_rows(stream_writer *w, lane *ln, int fd, const stream_schema *s,
-                       const stream_rowref *rows, size_t nrows, sl_err *err)
+                       const stream_cols *rows, sl_err *err)
 {
     pq_column cols[STREAM_MAX_COLUMNS];
     for (size_t c = 0; c < s->ncols; c++)
         cols[c] = (pq_column){s->cols[c].name, pq_type_of(s->cols[c].type)};
     int rc = pq_begin(ln->pq, fd, cols, s->ncols, err);
-    for (size_t r0 = 0; rc == 0 && r0 < nrows; r0 += w->row_group_size) {
-        size_t n = nrows - r0 < w->row_group_size ? nrows - r0 : w->row_group_size;
+    for (size_t r0 = 0; rc == 0 && r0 < rows->nrows; r0 += w->row_group_size) {
+        size_t n = rows->nrows - r0 < w->row_group_size ? rows->nrows - r0 : w->row_group_size;
         pq_values vals[STREAM_MAX_COLUMNS];
-        if (transpose(ln, s, rows + r0, n, vals) < 0)
-            return sl_err_errno(err, ENOMEM, "writer");
+        stream_cols_values(rows, s, r0, vals);
         rc = pq_row_group(ln->pq, n, vals, err);
     }
     return rc == 0 ? pq_end(ln->pq, NULL, err) : rc;
@@ -211,9 +137,9 @@ static int file_names(const char *dir, uint64_t partition, uint64_t first, uint6
     return 0;
 }
 
-int stream_writer_encode(stream_writer *w, int k, const stream_schema *s, const stream_rowref *rows,
-                         size_t nrows, const char *dir, uint64_t partition, uint64_t first,
-                         uint64_t last, uint64_t *bytes, uint64_t *fsync_ns, sl_err *err)
+int stream_writer_encode(stream_writer *w, int k, const stream_schema *s, const stream_cols *rows,
+                         const char *dir, uint64_t partition, uint64_t first, uint64_t last,
+                         uint64_t *bytes, uint64_t *fsync_ns, sl_err *err)
 {
     char tmp[4096];
     if (file_names(dir, partition, first, last, tmp, sizeof tmp, NULL, 0) < 0)
@@ -221,7 +147,7 @@ int stream_writer_encode(stream_writer *w, int k, const stream_schema *s, const 
     int fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
     if (fd < 0)
         return sl_err_errno(err, errno, "create %s", tmp);
-    int rc = encode_rows(w, &w->lanes[k], fd, s, rows, nrows, err);
+    int rc = encode_rows(w, &w->lanes[k], fd, s, rows, err);
     if (rc < 0) {
         sl_err_prefix(err, "table %s: %s: ", s->name, tmp);
         goto fail;

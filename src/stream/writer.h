@@ -1,7 +1,7 @@
 /* writer.h — typed rows → one Parquet file, never visible half-made.
  *
- * For each (table, dt) of a batch, the rows are transposed into column arrays and
- * written by the native Parquet writer (src/parquet/) to '<dir>/.tmp-part-P-F-L', which
+ * For each (table, dt) of a batch, the rows (by column: cols.h) are written by the native
+ * Parquet writer (src/parquet/) to '<dir>/.tmp-part-P-F-L', which
  * is fsynced (stream_writer_encode); once the stream has recorded the batch, the file is
  * renamed to <dir>/part-P-F-L.parquet (stream_writer_publish; it replaces a file of a
  * replayed batch) and the directory remembered for stream_writer_sync_dirs(). The
@@ -17,12 +17,8 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "stream/cols.h"
 #include "stream/row.h"
-
-typedef struct stream_rowref {
-    const stream_cell *cells;
-    uint32_t           ncells;   /* columns past ncells are NULL (added later by inference) */
-} stream_rowref;
 
 typedef struct stream_writer stream_writer;
 
@@ -33,15 +29,16 @@ int  stream_writer_open(stream_writer **out, const char *compression, uint64_t r
 void stream_writer_close(stream_writer *w);   /* NULL is fine */
 
 /* Step 1 of a file, on lane `lane` (0..lanes-1; each lane used by one thread at a time,
- * different lanes concurrently): writes rows into dir/.tmp-part-<partition>-<first>-<last>
- * (dir must exist) and fsyncs it. Adds the file size to *bytes and the fsync time to
+ * different lanes concurrently): writes the rows (with at least s->ncols columns:
+ * stream_cols_fit) into dir/.tmp-part-<partition>-<first>-<last> (dir must exist) and
+ * fsyncs it. Adds the file size to *bytes and the fsync time to
  * *fsync_ns. On failure the temporary file is removed. A temporary file is invisible to
  * readers and removed at the next start (stream_writer_remove_temps), so this may run
  * before the batch is recorded in the offset log. */
 int stream_writer_encode(stream_writer *w, int lane, const stream_schema *s,
-                         const stream_rowref *rows, size_t nrows, const char *dir,
-                         uint64_t partition, uint64_t first, uint64_t last, uint64_t *bytes,
-                         uint64_t *fsync_ns, sl_err *err);
+                         const stream_cols *rows, const char *dir, uint64_t partition,
+                         uint64_t first, uint64_t last, uint64_t *bytes, uint64_t *fsync_ns,
+                         sl_err *err);
 
 /* Step 2, from the batch thread only, after the batch is recorded: renames the temporary
  * file to dir/part-<partition>-<first>-<last>.parquet (replacing a file of a replayed batch)

@@ -318,6 +318,61 @@ static void test_large_batches_every_value(void)
             "FROM %T) WHERE prev >= event_id", dir, "events", "0\n");
 }
 
+/* A batch over the parallel-routing threshold whose events alternate between two days:
+ * each router's half holds rows of both dts, so every table is split into one file per dt
+ * after the second half is appended. Each file holds exactly its day's rows, in offset
+ * order, with their values. */
+static void test_large_batch_two_days(void)
+{
+    enum { N = 20000 };
+    const char *dir = test_tmpdir();
+    const char *spec = ts_write_spec(dir, game_spec);
+    char **lines = calloc(N, sizeof *lines);
+    for (size_t i = 0; i < N; i++) {
+        int day = 21 + (int)(i % 2), ms = (int)(i % 1000), sec = (int)(i / 1000 % 60);
+        if (i % 3)
+            asprintf(&lines[i], "{\"event_type\":\"purchase_axe\",\"event_id\":\"id%06zu\","
+                     "\"received_at\":\"2026-11-%dT23:00:%02d.%03dZ\",\"strength\":%zu}", i,
+                     day, sec, ms, i % 11);
+        else
+            asprintf(&lines[i], "{\"event_type\":\"join_guild\",\"event_id\":\"id%06zu\","
+                     "\"received_at\":\"2026-11-%dT23:00:%02d.%03dZ\",\"guild_name\":"
+                     "\"g%zu\"}", i, day, sec, ms, i % 7);
+    }
+    CHECK(ts_fill(dir, (const char *const *)lines, N) == 0);
+    for (size_t i = 0; i < N; i++)
+        free(lines[i]);
+    free(lines);
+    stream_stats st = {0};
+    CHECK(ts_run_once(dir, spec, &st) == 0);
+    CHECK_EQ_U64(st.events, N);
+    CHECK(exists(dir, "warehouse/events/dt=2026-11-21/part-0-0-19999.parquet"));
+    CHECK(exists(dir, "warehouse/events/dt=2026-11-22/part-0-0-19999.parquet"));
+    CHECK(exists(dir, "warehouse/joins/dt=2026-11-22/part-0-0-19999.parquet"));
+    /* per file: its day's rows only, all of them, values from the formula, offset order */
+    CHECK_Q("SELECT dt, count(*), count(*) FILTER (WHERE 21 + i % 2 <> day(received_at) "
+            "  OR strftime(received_at, '%Y-%m-%d') <> dt::VARCHAR), "
+            "count(*) FILTER (WHERE event_type <> CASE WHEN i % 3 = 0 THEN 'join_guild' "
+            "  ELSE 'purchase_axe' END) "
+            "FROM (SELECT *, CAST(substr(event_id, 3) AS BIGINT) AS i FROM %T) "
+            "GROUP BY dt ORDER BY dt", dir, "events",
+            "2026-11-21|10000|0|0\n2026-11-22|10000|0|0\n");
+    CHECK_Q("SELECT count(*), count(*) FILTER (WHERE strength <> i % 11 OR i % 3 = 0 "
+            "  OR 21 + i % 2 <> day(received_at)) "
+            "FROM (SELECT *, CAST(substr(event_id, 3) AS BIGINT) AS i FROM %T)",
+            dir, "purchases", "13333|0\n");
+    CHECK_Q("SELECT count(*), count(*) FILTER (WHERE guild_name <> 'g' || (i % 7)::VARCHAR "
+            "  OR i % 3 <> 0) FROM (SELECT *, CAST(substr(event_id, 3) AS BIGINT) AS i FROM %T)",
+            dir, "joins", "6667|0\n");
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM (SELECT event_id, lag(event_id) OVER "
+             "(PARTITION BY filename ORDER BY file_row_number) AS prev "
+             "FROM read_parquet('%s/warehouse/events/*/*.parquet', filename=true, "
+             "file_row_number=true)) WHERE prev >= event_id", dir);
+    CHECK_Q(sql, dir, "events", "0\n");
+}
+
 /* partition_by: a table partitioned by the app's own timestamp column; a row without
  * one goes by received_at; the other tables keep received_at. */
 static void test_partition_by(void)
@@ -377,6 +432,7 @@ int main(void)
     RUN(test_schema_evolution);
     RUN(test_string_values_and_pipelined_batches);
     RUN(test_large_batches_every_value);
+    RUN(test_large_batch_two_days);
     RUN(test_partition_by);
     RUN(test_bad_config);
     return test_summary();
