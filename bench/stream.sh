@@ -59,6 +59,9 @@ s_list=() r_list=() t_list=()
 for run in $(seq 1 "$RUNS"); do
     rm -rf "$W/run"
     cp -r "$W/data" "$W/run"
+    # The copy (and the previous run's files) leave hundreds of MB of dirty pages: written
+    # back now, not by the kernel's flusher in the middle of the next timed run.
+    sync
     t0=$(date +%s%N)
     { time "$BUILD/sluice" stream --app apps/game.yaml --data-dir "$W/run" --once --quiet \
         --compression "$COMPRESSION" 2>"$W/stream.err"; } 2>"$W/cpu.s" ||
@@ -71,6 +74,7 @@ for run in $(seq 1 "$RUNS"); do
     s_files=$(find "$W/run/warehouse" -name '*.parquet' | wc -l)
     echo "run $run: sluice stream --once: $N events in $s_ms ms = $s_eps events/s, $(cpu "$W/cpu.s") CPU s ($s_bytes bytes of Parquet in $s_files files)"
     rm -f "$W/ref.parquet"
+    sync
     { time "$BUILD/bench/stream_ref" "$W/events.ndjson" "$W/ref.parquet" "$N" "$COMPRESSION" \
         >"$W/ref.out"; } 2>"$W/cpu.r"
     ref=$(cat "$W/ref.out")
