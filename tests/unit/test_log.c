@@ -313,6 +313,68 @@ static void test_retention_size(void)
     log_topic_close(r);
 }
 
+/* Records read from a sealed segment (mapped, not copied) stay valid while their batch
+ * holds them: across reads into other batches, across the move to the next segment, and
+ * after retention deleted their segment; the active segment is read as before. */
+static void test_read_sealed_segments(void)
+{
+    const char *dir = test_tmpdir();
+    log_opts o;
+    log_opts_init(&o);
+    o.fsync_mode = LOG_FSYNC_NEVER;
+    o.segment_bytes = 4096;
+    log_topic *t = open_w(dir, "events", &o);
+    if (!t)
+        return;
+    fill(t, 0, 1000);
+    CHECK(count_files(dir, "log") >= 5);
+    /* three batches in turn, as the stream uses them; every record checked while read */
+    log_batch b[3] = {{0}};
+    sl_err err;
+    uint64_t next = 0;
+    size_t bad = 0;
+    for (int k = 0; next < 1000; k = (k + 1) % 3) {
+        CHECK(log_read(t, next, 37, 1 << 20, &b[k], &err) == 0);
+        if (b[k].n == 0)
+            break;
+        for (size_t i = 0; i < b[k].n; i++) {
+            char want[64];
+            int n = snprintf(want, sizeof want, "rec-%" PRIu64, next + i);
+            bad += b[k].recs[i].offset != next + i || b[k].recs[i].len != (uint32_t)n ||
+                   memcmp(b[k].recs[i].data, want, (size_t)n);
+        }
+        next += b[k].n;
+    }
+    CHECK_EQ_U64(next, 1000);
+    CHECK(bad == 0);
+    /* hold a batch from the first segment, then let retention delete that segment */
+    log_batch held = {0};
+    CHECK(log_read(t, 0, 10, 1 << 20, &held, &err) == 0);
+    CHECK(held.n == 10);
+    log_topic_close(t);
+    o.retention_bytes = 8192;
+    t = open_w(dir, "events", &o);
+    if (!t)
+        return;
+    fill(t, 1000, 1200);   /* rolls, and retention removes the oldest segments */
+    CHECK(log_start_offset(t) > 10);
+    for (size_t i = 0; i < held.n; i++) {
+        char want[64];
+        int n = snprintf(want, sizeof want, "rec-%zu", i);
+        CHECK(held.recs[i].len == (uint32_t)n && !memcmp(held.recs[i].data, want, (size_t)n));
+    }
+    /* a batch read from a mapped segment, then from the active one (pread) */
+    uint64_t start = log_start_offset(t);
+    CHECK(log_read(t, start, 5, 1 << 20, &held, &err) == 0 && held.n == 5);
+    CHECK(log_read(t, 1195, 5, 1 << 20, &held, &err) == 0 && held.n == 5);
+    CHECK(held.n == 5 && held.recs[4].offset == 1199 && held.recs[4].len == 8 &&
+          !memcmp(held.recs[4].data, "rec-1199", 8));
+    log_batch_free(&held);
+    for (int k = 0; k < 3; k++)
+        log_batch_free(&b[k]);
+    log_topic_close(t);
+}
+
 static void test_retention_age(void)
 {
     const char *dir = test_tmpdir();
@@ -1119,6 +1181,7 @@ int main(void)
     RUN(test_append_read);
     RUN(test_roll_and_index);
     RUN(test_retention_size);
+    RUN(test_read_sealed_segments);
     RUN(test_retention_age);
     RUN(test_consumer_offsets);
     RUN(test_size_limits);
