@@ -48,8 +48,10 @@ wait "$CB" || { cat "$T/client-b.out"; fail "client b"; }
 wait "$BENCH" || { cat "$T/bench.err"; fail "bench"; }
 echo "killed $kills times; $(cat "$T/client-a.out"); $(cat "$T/client-b.out")"
 
-# one clean run: replays what the last kill cut short, commits the last micro-batch
-start_up
+# one clean run: replays what the last kill cut short, commits the last micro-batch (the
+# loop may have ended right after a restart: then that run is the clean one — a second
+# `up` on the same port and data would fail to take the log and be the one stopped)
+kill -0 "$UP_PID" 2>/dev/null || start_up
 kill -TERM "$UP_PID"
 rc=0; wait "$UP_PID" || rc=$?
 [ $rc -eq 0 ] || { tail -30 "$T/up.err" >&2; fail "clean stop exited $rc"; }
