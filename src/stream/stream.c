@@ -600,8 +600,8 @@ typedef struct write_task {
     stream_cols   *owned;      /* that selection, freed with the task */
     char           dir[4096];
     uint64_t       bytes;
-    uint64_t       fsync_ns;
     int            state;      /* TASK_*, or < 0: failed (err) */
+    bool           finished;   /* the lane is done with it (under the pool lock) */
     sl_err         err;
 } write_task;
 
@@ -632,7 +632,7 @@ static void run_task(stream_ctx *c, batch *b, write_task *wt, int lane)
     sl_err_clear(&wt->err);
     int rc = stream_writer_encode(c->writer, lane, &wt->t->snap, wt->rows, wt->dir,
                                   (uint64_t)b->partition, b->first, b->last, &wt->bytes,
-                                  &wt->fsync_ns, &wt->err);
+                                  &wt->err);
     wt->state = rc < 0 ? rc : TASK_ENCODED;
 }
 
@@ -655,6 +655,7 @@ static void *lane_main(void *arg)
         pthread_mutex_unlock(&pl->lock);
         run_task(pl->c, b, wt, la->lane);
         pthread_mutex_lock(&pl->lock);
+        wt->finished = true;
         b->tasks_done++;
         pthread_cond_broadcast(&pl->done);
     }
@@ -807,19 +808,26 @@ static int submit_tasks(stream_ctx *c, batch *b, sl_err *err)
 
 /* Commit stage: waits until every file of b is encoded (or encodes them here when there
  * are no lane threads). */
-static void wait_tasks(stream_ctx *c, batch *b)
+/* Waits until the lanes are done with task i of b (with no lane thread, encodes it). */
+static void wait_task(stream_ctx *c, batch *b, size_t i)
 {
     lane_pool *pl = c->pool;
     if (pl->nth == 0) {
-        for (size_t i = 0; i < b->ntasks; i++)
-            run_task(c, b, &b->tasks[i], 0);
-        b->tasks_done = b->next_task = b->ntasks;
+        run_task(c, b, &b->tasks[i], 0);
+        b->tasks[i].finished = true;
+        b->tasks_done = b->next_task = i + 1;
         return;
     }
     pthread_mutex_lock(&pl->lock);
-    while (b->tasks_done < b->ntasks)
+    while (!b->tasks[i].finished)
         pthread_cond_wait(&pl->done, &pl->lock);
     pthread_mutex_unlock(&pl->lock);
+}
+
+static void wait_tasks(stream_ctx *c, batch *b)
+{
+    for (size_t i = 0; i < b->ntasks; i++)
+        wait_task(c, b, i);
 }
 
 /* Removes the temporary files of b that were encoded but not published, and frees the
@@ -1073,19 +1081,27 @@ static int write_stage(stream_ctx *c, batch *b, sl_err *err)
     /* "write" in the log line: from the hand-over to the lanes to the checkpoint. */
     int64_t t_start = b->t_routed;
     int rc = 0;
-    wait_tasks(c, b);
+    /* The lanes encode; this thread fsyncs each file as soon as it is encoded, while the
+     * lanes go on with the next files (a lane blocked in fsync was a core doing nothing
+     * whenever the router had nothing to give it). */
     uint64_t files = 0, bytes = 0, fsync_ns = 0;
     for (size_t i = 0; i < b->ntasks; i++) {
-        fsync_ns += b->tasks[i].fsync_ns;
-        if (b->tasks[i].state < 0 && rc == 0) {
-            rc = b->tasks[i].state;
-            *err = b->tasks[i].err;
+        write_task *wt = &b->tasks[i];
+        wait_task(c, b, i);
+        if (rc == 0 && wt->state < 0) {
+            rc = wt->state;
+            *err = wt->err;
         }
+        if (rc == 0)
+            rc = stream_writer_sync_file(wt->dir, (uint64_t)b->partition, b->first, b->last,
+                                         &fsync_ns, err);
     }
-    if (rc < 0)
+    if (rc < 0) {
+        wait_tasks(c, b);   /* no lane may still write into this batch's files */
         return rc;
-    /* Files are fsynced by the lanes, in parallel (summed here); the offset log,
-     * directories and checkpoint by this thread (timed around the calls). */
+    }
+    /* The offset log, directories and checkpoint are synced by this thread too (timed
+     * around the calls). */
     int64_t t_sync = mono_ms();
     /* From here on this range is *the* batch; only now may its files become visible. */
     if (!b->replay && (rc = stream_offsets_write(b->ck, b->first, b->last, err)) < 0)

@@ -1,8 +1,8 @@
 /* writer.h — typed rows → one Parquet file, never visible half-made.
  *
  * For each (table, dt) of a batch, the rows (by column: cols.h) are written by the native
- * Parquet writer (src/parquet/) to '<dir>/.tmp-part-P-F-L', which
- * is fsynced (stream_writer_encode); once the stream has recorded the batch, the file is
+ * Parquet writer (src/parquet/) to '<dir>/.tmp-part-P-F-L' (stream_writer_encode), which
+ * is then fsynced (stream_writer_sync_file); once the stream has recorded the batch, the file is
  * renamed to <dir>/part-P-F-L.parquet (stream_writer_publish; it replaces a file of a
  * replayed batch) and the directory remembered for stream_writer_sync_dirs(). The
  * temporary name does not end in .parquet, so `*.parquet` globs never pick it up.
@@ -30,15 +30,19 @@ void stream_writer_close(stream_writer *w);   /* NULL is fine */
 
 /* Step 1 of a file, on lane `lane` (0..lanes-1; each lane used by one thread at a time,
  * different lanes concurrently): writes the rows (with at least s->ncols columns:
- * stream_cols_fit) into dir/.tmp-part-<partition>-<first>-<last> (dir must exist) and
- * fsyncs it. Adds the file size to *bytes and the fsync time to
- * *fsync_ns. On failure the temporary file is removed. A temporary file is invisible to
- * readers and removed at the next start (stream_writer_remove_temps), so this may run
- * before the batch is recorded in the offset log. */
+ * stream_cols_fit) into dir/.tmp-part-<partition>-<first>-<last> (dir must exist). Adds
+ * the file size to *bytes. On failure the temporary file is removed. A temporary file is
+ * invisible to readers and removed at the next start (stream_writer_remove_temps), so
+ * this may run before the batch is recorded in the offset log. */
 int stream_writer_encode(stream_writer *w, int lane, const stream_schema *s,
                          const stream_cols *rows, const char *dir, uint64_t partition,
-                         uint64_t first, uint64_t last, uint64_t *bytes, uint64_t *fsync_ns,
-                         sl_err *err);
+                         uint64_t first, uint64_t last, uint64_t *bytes, sl_err *err);
+
+/* Step 1b, from any thread once step 1 is done: fsyncs that temporary file (its data is
+ * on disk before it may be renamed); adds the time taken to *fsync_ns. Separate from
+ * step 1 so that the lane goes on encoding while another thread waits for the disk. */
+int stream_writer_sync_file(const char *dir, uint64_t partition, uint64_t first, uint64_t last,
+                            uint64_t *fsync_ns, sl_err *err);
 
 /* Step 2, from the batch thread only, after the batch is recorded: renames the temporary
  * file to dir/part-<partition>-<first>-<last>.parquet (replacing a file of a replayed batch)
