@@ -49,6 +49,23 @@ static int append_str(log_topic *t, const char *s, uint64_t *off)
 
 /* Reads every record from `from` to the end into a callback-free count, checking that
  * record i has payload "rec-<i>". Returns the number read, or -1 on error. */
+/* Record r is the one fill() wrote at offset off ("rec-<off>"). */
+static bool rec_ok(const log_record *r, uint64_t off)
+{
+    char want[64];
+    int n = snprintf(want, sizeof want, "rec-%" PRIu64, off);
+    return r->offset == off && r->len == (uint32_t)n && !memcmp(r->data, want, (size_t)n);
+}
+
+/* A writer with small segments (so that rolls happen), no fsync: o is filled. */
+static log_topic *open_rolling(const char *dir, log_opts *o, uint64_t segment_bytes)
+{
+    log_opts_init(o);
+    o->fsync_mode = LOG_FSYNC_NEVER;
+    o->segment_bytes = segment_bytes;
+    return open_w(dir, "events", o);
+}
+
 static long read_all_check(log_topic *t, uint64_t from)
 {
     log_batch b = {0};
@@ -64,10 +81,7 @@ static long read_all_check(log_topic *t, uint64_t from)
         if (b.n == 0)
             break;
         for (size_t i = 0; i < b.n; i++) {
-            char want[64];
-            snprintf(want, sizeof want, "rec-%" PRIu64, b.recs[i].offset);
-            if (b.recs[i].offset != next || b.recs[i].len != strlen(want) ||
-                memcmp(b.recs[i].data, want, b.recs[i].len)) {
+            if (!rec_ok(&b.recs[i], next)) {
                 fprintf(stderr, "  record %" PRIu64 " wrong (expected offset %" PRIu64 ")\n",
                         b.recs[i].offset, next);
                 n = -1;
@@ -234,10 +248,7 @@ static void test_roll_and_index(void)
 {
     const char *dir = test_tmpdir();
     log_opts o;
-    log_opts_init(&o);
-    o.fsync_mode = LOG_FSYNC_NEVER;
-    o.segment_bytes = 8192;
-    log_topic *t = open_w(dir, "events", &o);
+    log_topic *t = open_rolling(dir, &o, 8192);
     if (!t)
         return;
     /* ~40-byte records, 3000 of them: ~15 segments, several index entries each */
@@ -320,10 +331,7 @@ static void test_read_sealed_segments(void)
 {
     const char *dir = test_tmpdir();
     log_opts o;
-    log_opts_init(&o);
-    o.fsync_mode = LOG_FSYNC_NEVER;
-    o.segment_bytes = 4096;
-    log_topic *t = open_w(dir, "events", &o);
+    log_topic *t = open_rolling(dir, &o, 4096);
     if (!t)
         return;
     fill(t, 0, 1000);
@@ -337,12 +345,8 @@ static void test_read_sealed_segments(void)
         CHECK(log_read(t, next, 37, 1 << 20, &b[k], &err) == 0);
         if (b[k].n == 0)
             break;
-        for (size_t i = 0; i < b[k].n; i++) {
-            char want[64];
-            int n = snprintf(want, sizeof want, "rec-%" PRIu64, next + i);
-            bad += b[k].recs[i].offset != next + i || b[k].recs[i].len != (uint32_t)n ||
-                   memcmp(b[k].recs[i].data, want, (size_t)n);
-        }
+        for (size_t i = 0; i < b[k].n; i++)
+            bad += !rec_ok(&b[k].recs[i], next + i);
         next += b[k].n;
     }
     CHECK_EQ_U64(next, 1000);
@@ -358,17 +362,13 @@ static void test_read_sealed_segments(void)
         return;
     fill(t, 1000, 1200);   /* rolls, and retention removes the oldest segments */
     CHECK(log_start_offset(t) > 10);
-    for (size_t i = 0; i < held.n; i++) {
-        char want[64];
-        int n = snprintf(want, sizeof want, "rec-%zu", i);
-        CHECK(held.recs[i].len == (uint32_t)n && !memcmp(held.recs[i].data, want, (size_t)n));
-    }
+    for (size_t i = 0; i < held.n; i++)
+        CHECK(rec_ok(&held.recs[i], i));
     /* a batch read from a mapped segment, then from the active one (pread) */
     uint64_t start = log_start_offset(t);
     CHECK(log_read(t, start, 5, 1 << 20, &held, &err) == 0 && held.n == 5);
     CHECK(log_read(t, 1195, 5, 1 << 20, &held, &err) == 0 && held.n == 5);
-    CHECK(held.n == 5 && held.recs[4].offset == 1199 && held.recs[4].len == 8 &&
-          !memcmp(held.recs[4].data, "rec-1199", 8));
+    CHECK(held.n == 5 && rec_ok(&held.recs[4], 1199));
     log_batch_free(&held);
     for (int k = 0; k < 3; k++)
         log_batch_free(&b[k]);

@@ -258,6 +258,19 @@ static void test_string_values_and_pipelined_batches(void)
     CHECK(!exists(dir, "warehouse/events/dt=2026-11-21/.tmp-part-0-9-10"));
 }
 
+/* Appends lines[0..n) to the log (freeing them), runs the stream once, checks that it
+ * took all n events. */
+static void fill_and_run(const char *dir, const char *spec, char **lines, size_t n,
+                         stream_stats *st)
+{
+    CHECK(ts_fill(dir, (const char *const *)lines, n) == 0);
+    for (size_t i = 0; i < n; i++)
+        free(lines[i]);
+    free(lines);
+    CHECK(ts_run_once(dir, spec, st) == 0);
+    CHECK_EQ_U64(st->events, n);
+}
+
 /* A batch as large as the defaults allow, read back value by value: dictionary columns
  * with hundreds of values (several data pages of indices), PLAIN ids, NULLs, timestamps
  * and the raw text; a batch over the parallel-routing threshold (two routers) keeps every
@@ -285,13 +298,8 @@ static void test_large_batches_every_value(void)
                      "\"g%zu\"}", i, min, sec, ms, host, i % 500);
         raw_bytes += strlen(lines[i]);
     }
-    CHECK(ts_fill(dir, (const char *const *)lines, N) == 0);
-    for (size_t i = 0; i < N; i++)
-        free(lines[i]);
-    free(lines);
     stream_stats st = {0};
-    CHECK(ts_run_once(dir, spec, &st) == 0);
-    CHECK_EQ_U64(st.events, N);
+    fill_and_run(dir, spec, lines, N, &st);
     CHECK_EQ_U64(st.rejected, 0);
     /* every value from the formula it was made by */
     char want[128];
@@ -339,13 +347,8 @@ static void test_large_batch_two_days(void)
                      "\"received_at\":\"2026-11-%dT23:00:%02d.%03dZ\",\"guild_name\":"
                      "\"g%zu\"}", i, day, sec, ms, i % 7);
     }
-    CHECK(ts_fill(dir, (const char *const *)lines, N) == 0);
-    for (size_t i = 0; i < N; i++)
-        free(lines[i]);
-    free(lines);
     stream_stats st = {0};
-    CHECK(ts_run_once(dir, spec, &st) == 0);
-    CHECK_EQ_U64(st.events, N);
+    fill_and_run(dir, spec, lines, N, &st);
     CHECK(exists(dir, "warehouse/events/dt=2026-11-21/part-0-0-19999.parquet"));
     CHECK(exists(dir, "warehouse/events/dt=2026-11-22/part-0-0-19999.parquet"));
     CHECK(exists(dir, "warehouse/joins/dt=2026-11-22/part-0-0-19999.parquet"));
