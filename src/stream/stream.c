@@ -82,6 +82,7 @@ typedef struct batch {
     size_t       nrecs;
     log_batch   *bs;           /* the log reads of the batch: bs[0..nb) */
     size_t       nb, bs_cap;   /* bs[nb..bs_cap) keep their buffers for the next batch */
+    size_t       nbytes;       /* the records' bytes */
     stream_arena arena;        /* decoded strings, reasons of rejected events */
     brows       *t;            /* per table, same order as ctx tables */
     stream_arena xarena;       /* the second router's strings */
@@ -551,23 +552,28 @@ static void router_free(stream_ctx *c, router *rt)
 }
 
 /* Routes records [from, to) of the batch's reads (counted across b->bs) with rt. */
-static int route_range(stream_ctx *c, router *rt, batch *b, size_t from, size_t to, sl_err *err)
+static int route_range(stream_ctx *c, router *rt, const log_batch *bs, size_t nb, size_t from,
+                       size_t to, sl_err *err)
 {
     int rc = 0;
     size_t base = 0;
-    for (size_t k = 0; k < b->nb && rc == 0 && base < to; k++) {
-        size_t n = b->bs[k].n;
+    for (size_t k = 0; k < nb && rc == 0 && base < to; k++) {
+        size_t n = bs[k].n;
         for (size_t i = from > base ? from - base : 0; i < n && base + i < to && rc == 0; i++)
-            rc = route_one(c, rt, &b->bs[k].recs[i], err);
+            rc = route_one(c, rt, &bs[k].recs[i], err);
         base += n;
     }
     return rc;
 }
 
+/* A second router's share of a batch: records [from, to) of the reads bs[0..nb) (its own
+ * copy of the read descriptors: the calling thread may add reads to the batch meanwhile,
+ * which can move the batch's array). */
 typedef struct route_job {
     stream_ctx *c;
     router     *rt;
-    batch      *b;
+    log_batch  *bs;
+    size_t      nb;
     size_t      from, to;
     int         rc;
     sl_err      err;
@@ -577,7 +583,7 @@ static void *route_helper(void *arg)
 {
     route_job *j = arg;
     sl_err_clear(&j->err);
-    j->rc = route_range(j->c, j->rt, j->b, j->from, j->to, &j->err);
+    j->rc = route_range(j->c, j->rt, j->bs, j->nb, j->from, j->to, &j->err);
     return NULL;
 }
 
@@ -871,37 +877,36 @@ static int publish_all(stream_ctx *c, batch *b, uint64_t *files, uint64_t *bytes
     return rc;
 }
 
-/* Reads exactly [first, last] (or, when last is UINT64_MAX, up to the caps). Sets *last_out
- * to the last offset read. */
-static int read_range(stream_ctx *c, uint64_t first, uint64_t last, log_batch **bs, size_t *nb,
-                      size_t *cap, uint64_t *last_out, size_t *nrecs, sl_err *err)
+/* Adds to b's reads the records from `first`: exactly up to `last`, or, when last is
+ * UINT64_MAX, up to max_recs records and the batch's byte cap. Sets b->last to the last
+ * offset read. 0, 1 when there was nothing to read, or < 0. */
+static int read_more(stream_ctx *c, batch *b, uint64_t first, uint64_t last, size_t max_recs,
+                     sl_err *err)
 {
     /* The log_batch entries, with their read buffers, are reused from batch to batch:
      * fresh 16 MiB buffers for every read cost a page fault per 4 KiB (measured: more
      * than half of the stream's page faults). */
-    *nb = 0;
-    *nrecs = 0;
-    uint64_t from = first, bytes = 0, got_last = 0;
-    bool any = false;
+    uint64_t from = first, got_last = 0;
+    size_t got = 0;
     bool exact = last != UINT64_MAX;
     while (true) {
         if (exact && from > last)
             break;
-        if (!exact && (*nrecs >= c->o->max_batch || bytes >= c->o->max_batch_bytes))
+        if (!exact && (got >= max_recs || b->nbytes >= c->o->max_batch_bytes))
             break;
-        size_t want = exact ? (size_t)(last - from + 1) : (size_t)(c->o->max_batch - *nrecs);
+        size_t want = exact ? (size_t)(last - from + 1) : max_recs - got;
         if (want > 65536)
             want = 65536;
-        if (*nb == *cap) {
-            size_t nc = *cap ? *cap * 2 : 8;
-            log_batch *nbs = realloc(*bs, nc * sizeof *nbs);
+        if (b->nb == b->bs_cap) {
+            size_t nc = b->bs_cap ? b->bs_cap * 2 : 8;
+            log_batch *nbs = realloc(b->bs, nc * sizeof *nbs);
             if (!nbs)
                 return sl_err_errno(err, ENOMEM, "batch");
-            memset(nbs + *cap, 0, (nc - *cap) * sizeof *nbs);
-            *bs = nbs;
-            *cap = nc;
+            memset(nbs + b->bs_cap, 0, (nc - b->bs_cap) * sizeof *nbs);
+            b->bs = nbs;
+            b->bs_cap = nc;
         }
-        log_batch *b = &(*bs)[*nb];
+        log_batch *r = &b->bs[b->nb];
         /* Read about the bytes `want` records take (log_read reads that much whatever the
          * count; reading 16 MiB for 30,000 records copied a third more than needed). A
          * short estimate only means one more read. */
@@ -911,41 +916,40 @@ static int read_range(stream_ctx *c, uint64_t first, uint64_t last, log_batch **
             if (est < (double)max_bytes)
                 max_bytes = (size_t)est;
         }
-        int rc = log_read(c->log, from, want, max_bytes, b, err);
+        int rc = log_read(c->log, from, want, max_bytes, r, err);
         if (rc < 0)
             return rc;
-        if (b->n == 0)
+        if (r->n == 0)
             break;
-        (*nb)++;
+        b->nb++;
         uint64_t read_bytes = 0;
-        for (size_t i = 0; i < b->n; i++)
-            read_bytes += b->recs[i].len + LOG_RECORD_HEADER_BYTES;
-        c->rec_bytes_avg = (double)read_bytes / (double)b->n;
-        size_t keep = b->n;
+        for (size_t i = 0; i < r->n; i++)
+            read_bytes += r->recs[i].len + LOG_RECORD_HEADER_BYTES;
+        c->rec_bytes_avg = (double)read_bytes / (double)r->n;
+        size_t keep = r->n;
         if (exact)
-            while (keep > 0 && b->recs[keep - 1].offset > last)
+            while (keep > 0 && r->recs[keep - 1].offset > last)
                 keep--;
-        b->n = keep;
+        r->n = keep;
         for (size_t i = 0; i < keep; i++)
-            bytes += b->recs[i].len;
-        *nrecs += keep;
-        if (keep) {
-            any = true;
-            got_last = b->recs[keep - 1].offset;
-            from = got_last + 1;
-        }
-        if (keep < b->n || keep == 0)
+            b->nbytes += r->recs[i].len;
+        got += keep;
+        if (keep == 0)
             break;
+        got_last = r->recs[keep - 1].offset;
+        from = got_last + 1;
     }
-    if (exact && (!any || got_last != last))
+    if (exact && (got == 0 || got_last != last))
         return sl_err_set(err, -EIO, false,
                           "the offset log asks to replay %" PRIu64 "-%" PRIu64
                           " but the log has %s up to %" PRIu64 " (was it deleted or cut?)",
-                          first, last, any ? "records only" : "no records", any ? got_last : first);
-    *last_out = got_last;
-    return any ? 0 : 1;
+                          first, last, got ? "records only" : "no records", got ? got_last : first);
+    if (got == 0)
+        return 1;
+    b->nrecs += got;
+    b->last = got_last;
+    return 0;
 }
-
 
 static void human_bytes(uint64_t b, char *out, size_t cap)
 {
@@ -962,6 +966,7 @@ static void batch_clear(stream_ctx *c, batch *b)
     tasks_clear(b);
     b->nb = 0;   /* the reads' buffers stay for the next batch (batch_free frees them) */
     b->nrecs = 0;
+    b->nbytes = 0;
     for (size_t i = 0; b->t && i < c->ntables; i++) {
         stream_cols_clear(&b->t[i].cols);
         stream_schema_free(&b->t[i].snap);
@@ -1027,6 +1032,11 @@ static int snap_tables(stream_ctx *c, batch *b, sl_err *err)
     return rc;
 }
 
+/* Of a batch routed by two routers, the share of the one that does not read: reading
+ * (decoding and checking the records) costs the reading router about a tenth of what
+ * routing them does, so the other one takes a little more than half. */
+#define HELPER_SHARE 0.53
+
 static int route_batch(stream_ctx *c, batch *b, uint64_t first, uint64_t replay_last,
                        sl_err *err)
 {
@@ -1036,30 +1046,60 @@ static int route_batch(stream_ctx *c, batch *b, uint64_t first, uint64_t replay_
     b->replay = replay_last != UINT64_MAX;
     b->partition = 0;
     b->ck = &c->ckpt;
-    int rc = read_range(c, first, replay_last, &b->bs, &b->nb, &b->bs_cap, &b->last, &b->nrecs,
-                        err);
+    bool exact = b->replay;
+    size_t total = exact ? (size_t)(replay_last - first + 1) : c->o->max_batch;
+    /* A large batch is routed by two routers at once. The second router takes the first
+     * part as soon as it is read, while this thread reads the rest and routes it; the
+     * first part's rows (table t) come before the rest's (xt, appended after), so every
+     * table keeps the offset order and the rows are the same as with one router (replays
+     * give the same files). */
+    bool two = c->parallel && total >= PARALLEL_MIN;
+    size_t n1 = two ? (size_t)((double)total * HELPER_SHARE) : total;
+    int rc = read_more(c, b, first, exact ? first + n1 - 1 : UINT64_MAX, n1, err);
     if (rc != 0)
         return rc;
-    /* A large batch is routed in two halves at once: the second router's rows are
-     * appended after the first's, so every table keeps the offset order, and the rows
-     * are the same as with one router (replays give the same files). */
     router *r0 = &c->rt[0], *r1 = &c->rt[1];
-    router_target(r0, &b->arena, b->t, b->partition);
-    size_t half = b->nrecs;
     route_job job;
     pthread_t th;
     bool helper = false;
-    if (c->parallel && b->nrecs >= PARALLEL_MIN) {
-        half = b->nrecs / 2;
-        router_target(r1, &b->xarena, b->xt, b->partition);
-        job = (route_job){.c = c, .rt = r1, .b = b, .from = half, .to = b->nrecs};
-        helper = pthread_create(&th, NULL, route_helper, &job) == 0;
-        if (!helper)
-            half = b->nrecs;
+    log_batch *copy = NULL;   /* the second router's read descriptors */
+    if (two && b->nrecs == n1) {
+        router_target(r1, &b->arena, b->t, b->partition);
+        router_target(r0, &b->xarena, b->xt, b->partition);
+        if ((copy = malloc(b->nb * sizeof *copy))) {
+            memcpy(copy, b->bs, b->nb * sizeof *copy);
+            job = (route_job){.c = c, .rt = r1, .bs = copy, .nb = b->nb, .from = 0, .to = n1};
+            helper = pthread_create(&th, NULL, route_helper, &job) == 0;
+        }
+        if (!helper)   /* no second thread: this one routes everything into t */
+            router_target(r0, &b->arena, b->t, b->partition);
+        uint64_t next = b->last + 1;
+        if (!exact || next <= replay_last) {
+            int more = read_more(c, b, next, exact ? replay_last : UINT64_MAX, total - n1, err);
+            if (more < 0)
+                rc = more;
+        }
+        if (rc == 0)
+            rc = route_range(c, r0, b->bs, b->nb, helper ? n1 : 0, b->nrecs, err);
+    } else {
+        /* one part only (the log ended before the first part was full): split as it is */
+        router_target(r0, &b->arena, b->t, b->partition);
+        size_t half = b->nrecs;
+        if (c->parallel && b->nrecs >= PARALLEL_MIN) {
+            half = b->nrecs / 2;
+            router_target(r1, &b->xarena, b->xt, b->partition);
+            job = (route_job){.c = c, .rt = r1, .bs = b->bs, .nb = b->nb, .from = half,
+                              .to = b->nrecs};
+            helper = pthread_create(&th, NULL, route_helper, &job) == 0;
+            if (!helper)
+                half = b->nrecs;
+        }
+        rc = route_range(c, r0, b->bs, b->nb, 0, half, err);
     }
-    rc = route_range(c, r0, b, 0, half, err);
-    if (helper) {
+    if (helper)
         pthread_join(th, NULL);
+    free(copy);
+    if (helper) {
         if (rc == 0 && job.rc < 0) {
             rc = job.rc;
             *err = job.err;
