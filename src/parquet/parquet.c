@@ -391,7 +391,20 @@ static size_t count_nonnull(const uint8_t *null, size_t r0, size_t r1)
 
 static int cmp_bytes(const void *a, size_t al, const void *b, size_t bl)
 {
-    int c = memcmp(a, b, al < bl ? al : bl);
+    size_t n = al < bl ? al : bl;
+    if (n >= 8) {   /* the first 8 bytes as a big-endian number usually decide (ids) */
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            x = __builtin_bswap64(x);
+            y = __builtin_bswap64(y);
+#endif
+            return x < y ? -1 : 1;
+        }
+    }
+    int c = memcmp(a, b, n);
     return c ? c : (al > bl) - (al < bl);
 }
 

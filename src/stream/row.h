@@ -117,6 +117,7 @@ typedef struct stream_event {
     const char  *raw;
     size_t       len;
     char         event_type[65];
+    size_t       event_type_len;
     int64_t      received_us;    /* from received_at, or the fallback given to parse */
     bool         has_received;   /* received_at was present and valid */
     bool         sql_ready;      /* f[].sql are computed */

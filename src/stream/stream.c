@@ -129,6 +129,8 @@ typedef struct router {
     /* Routing cache: event types seen → which tables take them (fnmatch per event and
      * table was a visible cost). Filled up to 64 entries, then fnmatch again. */
     char           route_type[64][65];
+    uint8_t        route_len[64];
+    size_t         route_last;    /* the entry that matched last */
     bool          *route_match;   /* [64][ntables] */
     size_t         nroute;
     layout        *layouts;       /* [LAYOUT_SLOTS] */
@@ -451,13 +453,22 @@ static int route_one(stream_ctx *c, router *rt, const log_record *r, sl_err *err
     stream_cell **cells = rt->cellptr;
     bool matched_any = false;
     const bool *match = NULL;
-    for (size_t k = 0; k < rt->nroute && !match; k++)
-        if (!strcmp(rt->route_type[k], ev->event_type))
+    /* the entry that matched last first (the same type often comes in runs), then all;
+     * the type's length was found while parsing */
+    size_t tl = ev->event_type_len;
+    for (size_t j = 0; j <= rt->nroute && !match; j++) {
+        size_t k = j == 0 ? rt->route_last : j - 1;
+        if (k < rt->nroute && rt->route_len[k] == tl &&
+            sl_bytes_equal(rt->route_type[k], ev->event_type, tl)) {
             match = &rt->route_match[k * c->ntables];
+            rt->route_last = k;
+        }
+    }
     if (!match && rt->nroute < 64) {
         bool *m = &rt->route_match[rt->nroute * c->ntables];
         for (size_t i = 0; i < napp; i++)
             m[i] = spec_table_matches(c->tables[i].spec, ev->event_type);
+        rt->route_len[rt->nroute] = (uint8_t)tl;
         strcpy(rt->route_type[rt->nroute++], ev->event_type);
         match = m;
     }

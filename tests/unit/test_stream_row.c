@@ -272,6 +272,16 @@ static void test_event_type_names(void)
     CHECK(!stream_event_type_valid("_x", 2));
     CHECK(!stream_event_type_valid("a/b", 3));
     CHECK(!stream_event_type_valid("A", 1));
+    /* every byte value after a valid first letter, against the rule [a-z][a-z0-9_]{0,63} */
+    for (int c = 0; c < 256; c++) {
+        char t[3] = {'a', (char)c, 'b'};
+        bool want = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+        CHECK(stream_event_type_valid(t, 3) == want);
+    }
+    char longest[65];
+    memset(longest, 'z', sizeof longest);
+    CHECK(stream_event_type_valid(longest, 64));
+    CHECK(!stream_event_type_valid(longest, 65));
 }
 
 int main(void)
