@@ -37,7 +37,8 @@ static int grow_rows(stream_cols *t, size_t cap)
     return 0;
 }
 
-int stream_cols_reserve(stream_cols *t, size_t n)
+/* Room for n more rows in every column. */
+static int reserve(stream_cols *t, size_t n)
 {
     if (t->nrows + n <= t->cap)
         return 0;
@@ -81,14 +82,14 @@ int stream_cols_fit(stream_cols *t, const stream_schema *s)
 int stream_cols_grow_for(stream_cols *t, const stream_schema *s)
 {
     int rc = stream_cols_fit(t, s);
-    return rc < 0 ? rc : stream_cols_reserve(t, 1);
+    return rc < 0 ? rc : reserve(t, 1);
 }
 
 int stream_cols_append(stream_cols *dst, const stream_cols *src, const stream_schema *s)
 {
     if (src->nrows == 0)
         return 0;
-    if (stream_cols_fit(dst, s) < 0 || stream_cols_reserve(dst, src->nrows) < 0)
+    if (stream_cols_fit(dst, s) < 0 || reserve(dst, src->nrows) < 0)
         return -ENOMEM;
     size_t r = dst->nrows, n = src->nrows;
     for (size_t c = 0; c < dst->ncols; c++) {
@@ -109,7 +110,7 @@ int stream_cols_select(stream_cols *dst, const stream_cols *src, const stream_sc
                        int64_t day)
 {
     stream_cols_clear(dst);
-    if (stream_cols_fit(dst, s) < 0 || stream_cols_reserve(dst, src->nrows) < 0)
+    if (stream_cols_fit(dst, s) < 0 || reserve(dst, src->nrows) < 0)
         return -ENOMEM;
     size_t k = 0;
     for (size_t r = 0; r < src->nrows; r++) {

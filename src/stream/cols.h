@@ -42,9 +42,6 @@ typedef struct stream_cols {
     int64_t       *days;             /* each row's dt (days since the epoch) */
 } stream_cols;
 
-/* Makes room for n more rows in every column. 0 or -ENOMEM. */
-int stream_cols_reserve(stream_cols *t, size_t n);
-
 /* Gives t the columns of s it lacks (NULL for the rows it holds). 0 or -ENOMEM. */
 int stream_cols_fit(stream_cols *t, const stream_schema *s);
 
@@ -55,8 +52,8 @@ int stream_cols_append(stream_cols *dst, const stream_cols *src, const stream_sc
 int stream_cols_select(stream_cols *dst, const stream_cols *src, const stream_schema *s,
                        int64_t day);
 
-/* The column arrays for rows [r0, r0 + n) as the Parquet writer takes them, for the
- * first s->ncols columns (t must have them: stream_cols_fit). */
+/* The column arrays from row r0 on, as the Parquet writer takes them, for the first
+ * s->ncols columns (t must have them: stream_cols_fit). */
 void stream_cols_values(const stream_cols *t, const stream_schema *s, size_t r0,
                         pq_values *vals);
 

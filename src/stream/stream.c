@@ -823,16 +823,17 @@ static int submit_tasks(stream_ctx *c, batch *b, sl_err *err)
     return 0;
 }
 
-/* Commit stage: waits until every file of b is encoded (or encodes them here when there
- * are no lane threads). */
-/* Waits until the lanes are done with task i of b (with no lane thread, encodes it). */
+/* Commit stage: waits until the lanes are done with task i of b (with no lane thread,
+ * encodes it here, once). */
 static void wait_task(stream_ctx *c, batch *b, size_t i)
 {
     lane_pool *pl = c->pool;
     if (pl->nth == 0) {
-        run_task(c, b, &b->tasks[i], 0);
-        b->tasks[i].finished = true;
-        b->tasks_done = b->next_task = i + 1;
+        if (!b->tasks[i].finished) {
+            run_task(c, b, &b->tasks[i], 0);
+            b->tasks[i].finished = true;
+            b->tasks_done = b->next_task = i + 1;
+        }
         return;
     }
     pthread_mutex_lock(&pl->lock);
@@ -1028,9 +1029,6 @@ static int schema_copy(stream_schema *dst, const stream_schema *src, sl_err *err
     return 0;
 }
 
-/* Router stage (calling thread): reads [first, last] when replaying, otherwise from
- * `first` up to the caps, and routes every record into b. Returns 1 when there was
- * nothing to read. */
 /* After routing: each table's schema as its rows were built (the snapshot its files are
  * written with), and a column array for each of its columns. */
 static int snap_tables(stream_ctx *c, batch *b, sl_err *err)
@@ -1048,6 +1046,9 @@ static int snap_tables(stream_ctx *c, batch *b, sl_err *err)
  * routing them does, so the other one takes a little more than half. */
 #define HELPER_SHARE 0.53
 
+/* Router stage (calling thread): reads [first, last] when replaying, otherwise from
+ * `first` up to the caps, and routes every record into b. Returns 1 when there was
+ * nothing to read. */
 static int route_batch(stream_ctx *c, batch *b, uint64_t first, uint64_t replay_last,
                        sl_err *err)
 {
@@ -1069,48 +1070,33 @@ static int route_batch(stream_ctx *c, batch *b, uint64_t first, uint64_t replay_
     int rc = read_more(c, b, first, exact ? first + n1 - 1 : UINT64_MAX, n1, err);
     if (rc != 0)
         return rc;
+    /* The second router's part: the first n1 records when more may follow; when the log
+     * ended before n1, the first half of what there is. */
+    bool more = two && b->nrecs == n1;
+    size_t k = more ? n1 : b->nrecs / 2;
     router *r0 = &c->rt[0], *r1 = &c->rt[1];
+    router_target(r0, &b->arena, b->t, b->partition);
     route_job job;
     pthread_t th;
     bool helper = false;
     log_batch *copy = NULL;   /* the second router's read descriptors */
-    if (two && b->nrecs == n1) {
-        router_target(r1, &b->arena, b->t, b->partition);
-        router_target(r0, &b->xarena, b->xt, b->partition);
+    if (more || (c->parallel && b->nrecs >= PARALLEL_MIN)) {
         if ((copy = malloc(b->nb * sizeof *copy))) {
             memcpy(copy, b->bs, b->nb * sizeof *copy);
-            job = (route_job){.c = c, .rt = r1, .bs = copy, .nb = b->nb, .from = 0, .to = n1};
+            router_target(r1, &b->arena, b->t, b->partition);
+            router_target(r0, &b->xarena, b->xt, b->partition);
+            job = (route_job){.c = c, .rt = r1, .bs = copy, .nb = b->nb, .from = 0, .to = k};
             helper = pthread_create(&th, NULL, route_helper, &job) == 0;
+            if (!helper)   /* no second thread: this one routes everything into t */
+                router_target(r0, &b->arena, b->t, b->partition);
         }
-        if (!helper)   /* no second thread: this one routes everything into t */
-            router_target(r0, &b->arena, b->t, b->partition);
-        uint64_t next = b->last + 1;
-        if (!exact || next <= replay_last) {
-            int more = read_more(c, b, next, exact ? replay_last : UINT64_MAX, total - n1, err);
-            if (more < 0)
-                rc = more;
-        }
-        if (rc == 0)
-            rc = route_range(c, r0, b->bs, b->nb, helper ? n1 : 0, b->nrecs, err);
-    } else {
-        /* one part only (the log ended before the first part was full): split as it is */
-        router_target(r0, &b->arena, b->t, b->partition);
-        size_t half = b->nrecs;
-        if (c->parallel && b->nrecs >= PARALLEL_MIN) {
-            half = b->nrecs / 2;
-            router_target(r1, &b->xarena, b->xt, b->partition);
-            job = (route_job){.c = c, .rt = r1, .bs = b->bs, .nb = b->nb, .from = half,
-                              .to = b->nrecs};
-            helper = pthread_create(&th, NULL, route_helper, &job) == 0;
-            if (!helper)
-                half = b->nrecs;
-        }
-        rc = route_range(c, r0, b->bs, b->nb, 0, half, err);
     }
-    if (helper)
-        pthread_join(th, NULL);
-    free(copy);
+    if (more && (!exact || b->last < replay_last))
+        rc = read_more(c, b, b->last + 1, exact ? replay_last : UINT64_MAX, total - n1, err);
+    if (rc >= 0)
+        rc = route_range(c, r0, b->bs, b->nb, helper ? k : 0, b->nrecs, err);
     if (helper) {
+        pthread_join(th, NULL);
         if (rc == 0 && job.rc < 0) {
             rc = job.rc;
             *err = job.err;
@@ -1119,6 +1105,7 @@ static int route_batch(stream_ctx *c, batch *b, uint64_t first, uint64_t replay_
             if (stream_cols_append(&b->t[i].cols, &b->xt[i].cols, &c->tables[i].schema) < 0)
                 rc = sl_err_errno(err, ENOMEM, "batch rows");
     }
+    free(copy);
     if (rc == 0)
         rc = snap_tables(c, b, err);
     b->t_routed = mono_ms();
@@ -1148,7 +1135,8 @@ static int write_stage(stream_ctx *c, batch *b, sl_err *err)
                                          &fsync_ns, err);
     }
     if (rc < 0) {
-        wait_tasks(c, b);   /* no lane may still write into this batch's files */
+        if (c->pool->nth > 0)
+            wait_tasks(c, b);   /* no lane may still write into this batch's files */
         return rc;
     }
     /* The offset log, directories and checkpoint are synced by this thread too (timed
